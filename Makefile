@@ -1,0 +1,62 @@
+# healthscore — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+LOCAL := .local
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+WORKERS ?= 1
+PYTEST_ARGS ?=
+
+.PHONY: help venv kafka-jars up down test unit run lint schemas bench clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || { echo "venv: creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "venv: installing healthscore and its dependencies (first time takes a minute)…"
+	@$(BIN)/pip install --progress-bar off -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-*; touch $@
+
+venv: $(STAMP) ## create .venv and install the project (idempotent)
+
+kafka-jars: ## fetch the local Kafka broker's jars from Maven Central
+	@deploy/local/kafka.sh fetch
+
+up: venv ## start local Kafka and PostgreSQL in the background; writes .local/env
+	@deploy/local/kafka.sh start
+	@mkdir -p $(LOCAL)
+	@if [ -n "$$HS_PG_DSN" ]; then \
+	  echo "postgres: using HS_PG_DSN from the environment"; dsn="$$HS_PG_DSN"; \
+	else \
+	  $(BIN)/python deploy/local/localpg.py start && dsn=$$($(BIN)/python deploy/local/localpg.py dsn); \
+	fi; \
+	{ echo "HS_KAFKA_BOOTSTRAP=127.0.0.1:$${KAFKA_PORT:-9092}"; echo "HS_PG_DSN=$$dsn"; } > $(LOCAL)/env
+	@echo "up: settings in $(LOCAL)/env"
+
+down: ## stop local Kafka and PostgreSQL
+	@deploy/local/kafka.sh stop
+	@test ! -x $(BIN)/python || $(BIN)/python deploy/local/localpg.py stop
+
+test: up ## run the whole suite against the real Kafka and PostgreSQL
+	@set -a; source $(LOCAL)/env; set +a; $(BIN)/pytest $(PYTEST_ARGS)
+
+unit: venv ## only the fast unit tests (no servers)
+	@$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+run: up ## local Kafka + PostgreSQL, worker(s), demo producer and the live view; Ctrl-C stops
+	@set -a; source $(LOCAL)/env; set +a; $(BIN)/python -m streams.run_local --workers $(WORKERS)
+
+lint: venv ## ruff + mypy
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/mypy
+
+schemas: venv ## regenerate the published JSON Schemas under schemas/
+	@$(BIN)/healthscore schemas
+
+clean: down ## stop servers and remove local state (.local)
+	rm -rf $(LOCAL)

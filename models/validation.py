@@ -1,0 +1,165 @@
+"""Turn one raw Kafka message into events, or into reasons for rejecting it.
+
+Pure code: the stream workers call it for every input message and send each
+rejection to `health.dlq`. A rejection is a value, never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import orjson
+from pydantic import ValidationError
+
+from models.events import EXPIRING_TOPICS, MAX_BATCH_EVENTS, TOPIC_EVENTS, Event
+
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+MAX_FUTURE = timedelta(hours=24)
+_DETAIL_LIMIT = 1000
+
+
+class RejectReason(StrEnum):
+    TOO_LARGE = "too_large"
+    INVALID_JSON = "invalid_json"
+    BATCH_TOO_LARGE = "batch_too_large"
+    EMPTY_BATCH = "empty_batch"
+    SCHEMA_VIOLATION = "schema_violation"
+    KEY_MISMATCH = "key_mismatch"
+    FUTURE_TIMESTAMP = "future_timestamp"
+    TOO_OLD = "too_old"
+    # Valid input the worker failed on (a bug): kept in the DLQ to replay after a fix.
+    PROCESSING_ERROR = "processing_error"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why a message, or one event inside a batch, was not accepted.
+
+    `value` is the original message bytes; for one event of a batch it is that
+    event re-encoded as compact JSON and `batch_index` says where it stood.
+    """
+
+    reason: RejectReason
+    detail: str
+    value: bytes | None
+    batch_index: int | None = None
+
+
+@dataclass(slots=True)
+class ParsedMessage:
+    events: list[Event] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    is_batch: bool = False
+
+
+def parse_message(
+    topic: str,
+    key: bytes | None,
+    value: bytes | None,
+    now: datetime,
+    max_age: timedelta,
+) -> ParsedMessage:
+    """Validate a message of input `topic` (unprefixed) received at `now`.
+
+    Events older than `max_age` are rejected on the expiring topics only:
+    they could no longer affect any window.
+    """
+    parsed = ParsedMessage()
+    if value is None or len(value) > MAX_MESSAGE_BYTES:
+        size = 0 if value is None else len(value)
+        parsed.rejections.append(
+            Rejection(
+                RejectReason.TOO_LARGE if size else RejectReason.INVALID_JSON,
+                f"value of {size} bytes (limit {MAX_MESSAGE_BYTES})",
+                value,
+            )
+        )
+        return parsed
+    try:
+        document = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        parsed.rejections.append(Rejection(RejectReason.INVALID_JSON, _clip(str(exc)), value))
+        return parsed
+    if isinstance(document, list):
+        parsed.is_batch = True
+        if len(document) > MAX_BATCH_EVENTS:
+            parsed.rejections.append(
+                Rejection(
+                    RejectReason.BATCH_TOO_LARGE,
+                    f"{len(document)} events in one message (limit {MAX_BATCH_EVENTS})",
+                    value,
+                )
+            )
+            return parsed
+        if not document:
+            parsed.rejections.append(Rejection(RejectReason.EMPTY_BATCH, "empty array", value))
+            return parsed
+        for index, item in enumerate(document):
+            _accept(parsed, topic, key, item, now, max_age, index, None)
+    else:
+        _accept(parsed, topic, key, document, now, max_age, None, value)
+    return parsed
+
+
+def _accept(
+    parsed: ParsedMessage,
+    topic: str,
+    key: bytes | None,
+    item: object,
+    now: datetime,
+    max_age: timedelta,
+    index: int | None,
+    original: bytes | None,
+) -> None:
+    def reject(reason: RejectReason, detail: str) -> None:
+        raw = original if original is not None else orjson.dumps(item)
+        parsed.rejections.append(Rejection(reason, _clip(detail), raw, index))
+
+    if not isinstance(item, dict):
+        reject(RejectReason.SCHEMA_VIOLATION, f"expected a JSON object, got {type(item).__name__}")
+        return
+    try:
+        event = TOPIC_EVENTS[topic].model_validate(item)
+    except ValidationError as exc:
+        reject(RejectReason.SCHEMA_VIOLATION, _describe(exc))
+        return
+    if key is None or key != event.account_id.encode():
+        reject(
+            RejectReason.KEY_MISMATCH, f"message key {_show_key(key)} is not the event's account_id"
+        )
+        return
+    if event.occurred_at > now + MAX_FUTURE:
+        reject(
+            RejectReason.FUTURE_TIMESTAMP,
+            f"occurred_at {event.occurred_at.isoformat()} is more than 24 h ahead "
+            f"of {now.isoformat()}",
+        )
+        return
+    if topic in EXPIRING_TOPICS and event.occurred_at < now - max_age:
+        reject(
+            RejectReason.TOO_OLD,
+            f"occurred_at {event.occurred_at.isoformat()} is older than the longest window "
+            f"({max_age.days} days)",
+        )
+        return
+    parsed.events.append(event)
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(p) for p in error["loc"]) or "(value)"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def _show_key(key: bytes | None) -> str:
+    if key is None:
+        return "(none)"
+    return repr(key[:140].decode("utf-8", "replace"))
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _DETAIL_LIMIT else text[: _DETAIL_LIMIT - 1] + "…"

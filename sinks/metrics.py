@@ -1,0 +1,99 @@
+"""Prometheus metrics: one registry per worker process, no per-account labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Event time can lag by seconds (live traffic) to months (a replay or backfill).
+LAG_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400, 604800, 2592000)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    registry: CollectorRegistry
+    events: Counter
+    dlq_messages: Counter
+    event_lag: Histogram
+    scores_computed: Counter
+    score_changes: Counter
+    alerts: Counter
+    alert_deliveries: Counter
+    accounts: Gauge
+    arr: Gauge
+    pg_rows: Counter
+    pg_write_failures: Counter
+
+
+def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
+    """Register healthscore's metrics in `registry` (a fresh one by default)."""
+    reg = registry if registry is not None else CollectorRegistry()
+    return Metrics(
+        registry=reg,
+        events=Counter(
+            "healthscore_events_total",
+            "Input events by topic and outcome (accepted, duplicate, rejected).",
+            ["topic", "outcome"],
+            registry=reg,
+        ),
+        dlq_messages=Counter(
+            "healthscore_dlq_messages_total",
+            "Records written to the dead-letter topic, by source topic and reason.",
+            ["topic", "reason"],
+            registry=reg,
+        ),
+        event_lag=Histogram(
+            "healthscore_event_lag_seconds",
+            "Processing time minus event time (occurred_at) of accepted events.",
+            ["topic"],
+            buckets=LAG_BUCKETS,
+            registry=reg,
+        ),
+        scores_computed=Counter(
+            "healthscore_scores_computed_total",
+            "Health scores computed, on events and on scheduled re-evaluation.",
+            ["trigger"],
+            registry=reg,
+        ),
+        score_changes=Counter(
+            "healthscore_score_changes_total",
+            "Health changes published to health.scores.",
+            registry=reg,
+        ),
+        alerts=Counter(
+            "healthscore_alerts_total",
+            "Alert lifecycle events emitted, by kind, severity and status.",
+            ["kind", "severity", "status"],
+            registry=reg,
+        ),
+        alert_deliveries=Counter(
+            "healthscore_alert_deliveries_total",
+            "Alert delivery attempts by kind, severity, sink and outcome.",
+            ["kind", "severity", "sink", "outcome"],
+            registry=reg,
+        ),
+        accounts=Gauge(
+            "healthscore_accounts",
+            "Accounts owned by this worker, per band and segment.",
+            ["band", "segment"],
+            registry=reg,
+        ),
+        arr=Gauge(
+            "healthscore_arr",
+            "Annual recurring revenue of the accounts owned by this worker, per band.",
+            ["band"],
+            registry=reg,
+        ),
+        pg_rows=Counter(
+            "healthscore_pg_rows_written_total",
+            "Rows written to PostgreSQL, by table.",
+            ["table"],
+            registry=reg,
+        ),
+        pg_write_failures=Counter(
+            "healthscore_pg_write_failures_total",
+            "PostgreSQL batch writes that failed and will be retried.",
+            registry=reg,
+        ),
+    )

@@ -1,0 +1,135 @@
+"""PostgreSQL: connection pool, start-up migrations, and batched health writes."""
+
+from __future__ import annotations
+
+import json
+import logging
+from importlib.resources import files
+from typing import Any
+
+import asyncpg
+
+from models.health import Health
+
+log = logging.getLogger(__name__)
+
+_MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    name       text PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+# Serialises concurrent start-ups of several workers against one database.
+_MIGRATION_LOCK = 7_140_423_511
+
+
+async def create_pool(dsn: str) -> asyncpg.Pool:
+    async def init(connection: asyncpg.Connection) -> None:
+        await connection.set_type_codec(
+            "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4, init=init, command_timeout=30)
+    assert pool is not None
+    return pool
+
+
+def migration_files() -> list[tuple[str, str]]:
+    folder = files("sinks") / "migrations"
+    found = [
+        (entry.name, entry.read_text()) for entry in folder.iterdir() if entry.name.endswith(".sql")
+    ]
+    return sorted(found)
+
+
+async def apply_migrations(pool: asyncpg.Pool) -> list[str]:
+    """Apply each sinks/migrations/*.sql once, in name order; return those applied now."""
+    applied: list[str] = []
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+        await connection.execute(_MIGRATIONS_TABLE)
+        done = {row["name"] for row in await connection.fetch("SELECT name FROM schema_migrations")}
+        for name, sql in migration_files():
+            if name in done:
+                continue
+            await connection.execute(sql)
+            await connection.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
+            applied.append(name)
+    if applied:
+        log.info("applied migrations: %s", ", ".join(applied))
+    return applied
+
+
+_UPSERT_CURRENT = """
+INSERT INTO account_health (account_id, name, segment, region, line_of_business, csm_owner,
+    lifecycle_stage, arr, renewal_date, score, band, confidence, components, drivers,
+    model_version, updated_at, last_event_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+ON CONFLICT (account_id) DO UPDATE SET
+    name = EXCLUDED.name, segment = EXCLUDED.segment, region = EXCLUDED.region,
+    line_of_business = EXCLUDED.line_of_business, csm_owner = EXCLUDED.csm_owner,
+    lifecycle_stage = EXCLUDED.lifecycle_stage, arr = EXCLUDED.arr,
+    renewal_date = EXCLUDED.renewal_date, score = EXCLUDED.score, band = EXCLUDED.band,
+    confidence = EXCLUDED.confidence, components = EXCLUDED.components,
+    drivers = EXCLUDED.drivers, model_version = EXCLUDED.model_version,
+    updated_at = EXCLUDED.updated_at, last_event_at = EXCLUDED.last_event_at
+WHERE account_health.updated_at <= EXCLUDED.updated_at
+"""
+
+_INSERT_HISTORY = """
+INSERT INTO score_history (account_id, at, score, band, confidence, components, drivers,
+    model_version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (account_id, at) DO NOTHING
+"""
+
+
+def _drivers(health: Health) -> list[dict[str, Any]]:
+    return [driver.model_dump() for driver in health.drivers]
+
+
+async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
+    """Store a batch of health changes: idempotent, so a replayed batch changes nothing."""
+    latest: dict[str, Health] = {}
+    for health in batch:
+        seen = latest.get(health.account_id)
+        if seen is None or seen.updated_at <= health.updated_at:
+            latest[health.account_id] = health
+    current = [
+        (
+            h.account_id,
+            h.name,
+            h.segment,
+            h.region,
+            h.line_of_business,
+            h.csm_owner,
+            h.lifecycle_stage,
+            h.arr,
+            h.renewal_date,
+            h.score,
+            h.band.value,
+            h.confidence,
+            h.components,
+            _drivers(h),
+            h.model_version,
+            h.updated_at,
+            h.last_event_at,
+        )
+        for h in sorted(latest.values(), key=lambda h: h.account_id)
+    ]
+    history = [
+        (
+            h.account_id,
+            h.updated_at,
+            h.score,
+            h.band.value,
+            h.confidence,
+            h.components,
+            _drivers(h),
+            h.model_version,
+        )
+        for h in batch
+    ]
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.executemany(_UPSERT_CURRENT, current)
+        await connection.executemany(_INSERT_HISTORY, history)

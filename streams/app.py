@@ -1,0 +1,53 @@
+"""The Faust application, configured from Settings."""
+
+from __future__ import annotations
+
+import faust
+
+from streams.kafka_client import ssl_context
+from streams.settings import Settings
+
+
+def _credentials(settings: Settings) -> object | None:
+    protocol = settings.kafka_security_protocol
+    if protocol.startswith("SASL"):
+        password = settings.kafka_sasl_password
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username,
+            password=password.get_secret_value() if password else None,
+            mechanism=settings.kafka_sasl_mechanism,
+            ssl_context=ssl_context(settings),
+        )
+    if protocol == "SSL":
+        return faust.SSLCredentials(ssl_context(settings))
+    return None
+
+
+def create_app(settings: Settings) -> faust.App:
+    """A Faust app for this service; agents are attached by streams.pipeline."""
+    store = "rocksdb://" if settings.store == "rocksdb" else "memory://"
+    return faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        broker_credentials=_credentials(settings),
+        store=store,
+        datadir=str(settings.data_dir),
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest",
+        web_enabled=True,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        web_in_thread=False,
+        table_cleanup_interval=3600.0,
+        producer_linger_ms=5,
+        stream_buffer_maxsize=16384,
+        broker_max_poll_records=2000,
+        consumer_max_fetch_size=16 * 1024 * 1024,
+        producer_max_request_size=10 * 1024 * 1024,
+        autodiscover=False,
+        # One agent instance per partition would commit past in-flight events.
+        agent_supervisor="mode.OneForOneSupervisor",
+    )

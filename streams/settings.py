@@ -1,0 +1,77 @@
+"""All of healthscore's configuration: the only module that reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.exceptions import HealthscoreError
+
+
+class SettingsError(HealthscoreError):
+    """A setting is invalid; the message names it in one line."""
+
+
+class Settings(BaseSettings):
+    """Every `HS_*` environment variable the service understands (see README)."""
+
+    model_config = SettingsConfigDict(env_prefix="HS_", extra="ignore", frozen=True)
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$", max_length=100)
+    partitions: int = Field(default=8, ge=1, le=1024)
+    replication_factor: int = Field(default=1, ge=1, le=16)
+    app_id: str = Field(default="healthscore", pattern=r"^[A-Za-z0-9._-]+$")
+    data_dir: Path = Path(".local/worker")
+    store: Literal["rocksdb", "memory"] = "rocksdb"
+
+    pg_dsn: SecretStr | None = None
+    model: Path | None = None
+    routes: Path | None = None
+
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=6066, ge=1, le=65535)
+    api_token: SecretStr | None = None
+    public_url: str = "http://127.0.0.1:6066"
+
+    rescore_interval_seconds: float = Field(default=60.0, gt=0, le=86400)
+
+    slack_webhook_url: SecretStr | None = None
+    pagerduty_routing_key: SecretStr | None = None
+    pagerduty_url: str = "https://events.pagerduty.com"
+    alertmanager_url: str | None = None
+    webhook_url: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    def topic(self, name: str) -> str:
+        """A contract topic name with the configured prefix."""
+        return f"{self.topic_prefix}{name}"
+
+    def redacted(self) -> dict[str, object]:
+        """The settings as a dict that is safe to log: secrets are masked."""
+        shown: dict[str, object] = {}
+        for name, value in self.model_dump().items():
+            shown[name] = "**********" if isinstance(value, SecretStr) else value
+        return shown
+
+
+def load_settings() -> Settings:
+    """Read the environment; raise SettingsError naming the first bad `HS_` setting."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors(include_url=False, include_input=False)[0]
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        raise SettingsError(f"invalid setting HS_{field.upper()}: {error['msg']}") from None

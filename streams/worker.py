@@ -1,0 +1,63 @@
+"""`healthscore worker`: one stream-processing worker."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import faust
+from aiokafka.errors import KafkaError
+
+from models.model_config import load_model
+from sinks.metrics import create_metrics
+from streams.app import create_app
+from streams.pipeline import build_pipeline
+from streams.readers import HealthReader
+from streams.settings import Settings
+from streams.storage import Database, attach_storage
+from streams.topics import ensure_topics
+from streams.web import attach_views
+
+log = logging.getLogger(__name__)
+
+
+def wait_for_topics(settings: Settings, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            asyncio.run(ensure_topics(settings))
+            return
+        except (KafkaError, OSError) as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.warning(
+                "Kafka at %s not reachable yet (%s); retrying",
+                settings.kafka_bootstrap,
+                type(exc).__name__,
+            )
+            time.sleep(2)
+
+
+def build_worker_app(settings: Settings) -> faust.App:
+    model = load_model(str(settings.model) if settings.model else None)
+    metrics = create_metrics()
+    app = create_app(settings)
+    pipeline = build_pipeline(app, settings, model, metrics)
+    dsn = settings.pg_dsn.get_secret_value() if settings.pg_dsn else None
+    database = Database(dsn)
+    if database.configured:
+        attach_storage(app, pipeline, database)
+    attach_views(app, pipeline, HealthReader(pipeline.table, database.pool_if_ready))
+    return app
+
+
+def run_worker(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    log.info("starting worker with settings %s", settings.redacted())
+    wait_for_topics(settings)
+    app = build_worker_app(settings)
+    worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False)
+    worker.execute_from_commandline()

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from models.model_config import load_model
+from tests.support.worker import WorkerProcess, new_worker, worker_env
+
+pytestmark = pytest.mark.integration
+
+
+def fast_alert_model(folder: Path) -> Path:
+    """The default model, but alerts fire at once: tests cannot wait out `pending_for`."""
+    model = load_model(None).model_dump(mode="json")
+    model["alerts"] = {**model.get("alerts", {}), "pending_for": 0}
+    model["version"] = f"{model['version']}-test"
+    path = folder / "model.yaml"
+    path.write_text(yaml.safe_dump(model))
+    return path
+
+
+@pytest.fixture(scope="module")
+def worker(
+    kafka_bootstrap: str, pg_dsn: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WorkerProcess]:
+    """One real worker process with its own topics, group, state and the real database."""
+    folder = tmp_path_factory.mktemp("worker")
+    env = worker_env(kafka_bootstrap, pg_dsn, folder, HS_MODEL=str(fast_alert_model(folder)))
+    process = new_worker(env, folder)
+    process.start()
+    yield process
+    process.stop()
