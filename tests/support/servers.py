@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,10 +52,15 @@ def kafka_broker() -> Iterator[str]:
 
 @contextmanager
 def postgres() -> Iterator[str]:
-    """A DSN: HS_PG_DSN when given, else the embedded server (started here if needed)."""
+    """A DSN of a fresh database for this test session, dropped afterwards.
+
+    The server is HS_PG_DSN's when given, else the embedded one (started here
+    if needed); a database of its own keeps tests apart from `make run`'s data.
+    """
     given = os.environ.get("HS_PG_DSN")
     if given:
-        yield given
+        with scratch_database(given) as dsn:
+            yield dsn
         return
     script = str(ROOT / "deploy/local/localpg.py")
     status = subprocess.run([sys.executable, script, "status"], capture_output=True, check=False)
@@ -61,7 +71,26 @@ def postgres() -> Iterator[str]:
         [sys.executable, script, "dsn"], capture_output=True, text=True, check=True
     ).stdout.strip()
     try:
-        yield dsn
+        with scratch_database(dsn) as scratch:
+            yield scratch
     finally:
         if started:
             subprocess.run([sys.executable, script, "stop"], check=False)
+
+
+@contextmanager
+def scratch_database(dsn: str) -> Iterator[str]:
+    name = f"hs_test_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f"CREATE DATABASE {name}"))
+    try:
+        yield urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
+    finally:
+        asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

@@ -1,0 +1,262 @@
+"""A synthetic B2B company for `healthscore demo`: accounts whose hidden health drifts.
+
+Pure generation, no I/O: `Company.day(date)` returns the events of one
+simulated day, per topic. Activity, tickets, survey answers and renewal
+outcomes all follow each account's hidden health, so the score has something
+real to find, and some accounts decline until they churn.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from models.events import Role
+
+SEGMENTS = {
+    "enterprise": (120_000, 600_000, 60),
+    "mid_market": (25_000, 120_000, 20),
+    "smb": (3_000, 25_000, 6),
+}
+REGIONS = ("na", "emea", "apac", "latam")
+LINES = ("analytics", "payments", "workflow")
+OWNERS = ("dana", "lee", "morgan", "sam", "alex", "kim")
+STAGES = ("onboarding", "adoption", "adoption", "adoption", "renewal")
+FEATURES = ("reports", "dashboards", "alerts", "exports", "api", "sso", "workflows", "billing")
+ROLES = tuple(Role)
+NAMES = (
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Vandelay",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Wonka",
+    "Gringotts",
+    "Oscorp",
+    "Aperture",
+    "Nakatomi",
+)
+
+Events = dict[str, list[dict[str, Any]]]
+
+
+@dataclass
+class Account:
+    account_id: str
+    name: str
+    segment: str
+    region: str
+    line: str
+    owner: str
+    arr: float
+    renewal_date: date
+    stage: str
+    users: list[str]
+    roles: dict[str, Role]
+    health: float  # hidden, 0..1
+    drift: float  # per day
+    churned: bool = False
+    id_prefix: str = "h"
+    open_tickets: dict[str, tuple[str, date, bool]] = field(default_factory=dict)
+    seq: int = 0
+
+    @property
+    def champion(self) -> str:
+        return self.users[0]
+
+    @property
+    def sponsor(self) -> str:
+        return self.users[1]
+
+    def next_id(self, kind: str) -> str:
+        self.seq += 1
+        return f"{self.account_id}-{self.id_prefix}-{kind}-{self.seq}"
+
+
+class Company:
+    def __init__(self, accounts: int, start: date, seed: int = 7) -> None:
+        self.rng = random.Random(seed)
+        self.accounts = [self._new_account(i, start) for i in range(accounts)]
+
+    def _new_account(self, index: int, start: date) -> Account:
+        rng = self.rng
+        segment = rng.choices(list(SEGMENTS), weights=(2, 5, 8))[0]
+        low, high, seats = SEGMENTS[segment]
+        users = [f"u{index:04d}-{n}" for n in range(max(3, int(rng.gauss(seats, seats / 4))))]
+        roles = {users[0]: Role.DEPARTMENT_MANAGER, users[1]: Role.BUSINESS_EXECUTIVE}
+        for user in users[2:]:
+            roles[user] = rng.choices(ROLES, weights=(1, 1, 3, 12, 2, 4))[0]
+        declining = rng.random() < 0.18
+        return Account(
+            account_id=f"acct-{index:04d}",
+            name=f"{NAMES[index % len(NAMES)]} {segment.replace('_', ' ').title()} {index}",
+            segment=segment,
+            region=rng.choice(REGIONS),
+            line=rng.choice(LINES),
+            owner=rng.choice(OWNERS),
+            arr=round(rng.uniform(low, high), -2),
+            renewal_date=start + timedelta(days=rng.randint(20, 365)),
+            stage=rng.choice(STAGES),
+            users=users,
+            roles=roles,
+            health=rng.uniform(0.35, 0.95),
+            drift=-rng.uniform(0.01, 0.03) if declining else rng.gauss(0.001, 0.004),
+        )
+
+    def go_live(self, run_id: str) -> None:
+        """Give live events ids of this run: history is the same every run (and deduplicated
+        on a second run), live activity is new."""
+        for account in self.accounts:
+            account.id_prefix = run_id
+
+    def profiles(self, at: datetime) -> list[dict[str, Any]]:
+        return [self._profile(a, at) for a in self.accounts]
+
+    def _profile(self, a: Account, at: datetime) -> dict[str, Any]:
+        return {
+            "event_id": a.next_id("profile"),
+            "account_id": a.account_id,
+            "occurred_at": at.isoformat(),
+            "name": a.name,
+            "arr": a.arr,
+            "segment": a.segment,
+            "region": a.region,
+            "line_of_business": a.line,
+            "csm_owner": a.owner,
+            "renewal_date": a.renewal_date.isoformat(),
+            "lifecycle_stage": a.stage,
+            "champion_user_id": a.champion,
+            "sponsor_user_id": a.sponsor,
+        }
+
+    def day(self, today: date, fraction: float = 1.0) -> Events:
+        """The events of `fraction` of one simulated day (a live tick is a small fraction)."""
+        events: Events = {"logins": [], "tickets": [], "nps": [], "renewals": [], "accounts": []}
+        for account in self.accounts:
+            if account.churned:
+                continue
+            account.health = min(
+                1.0,
+                max(
+                    0.02,
+                    account.health + account.drift * fraction + self.rng.gauss(0, 0.01) * fraction,
+                ),
+            )
+            self._logins(account, today, fraction, events["logins"])
+            self._tickets(account, today, fraction, events["tickets"])
+            if self.rng.random() < 0.04 * fraction:
+                self._nps(account, today, events["nps"])
+            if account.renewal_date <= today:
+                self._renew(account, today, events)
+        return events
+
+    def _at(self, today: date) -> str:
+        moment = datetime.combine(today, time(8), UTC) + timedelta(
+            seconds=self.rng.randint(0, 10 * 3600)
+        )
+        return min(moment, datetime.now(UTC)).isoformat()
+
+    def _logins(self, a: Account, today: date, fraction: float, out: list[dict[str, Any]]) -> None:
+        active_share = 0.05 + 0.55 * a.health**2
+        for user in a.users:
+            if self.rng.random() < active_share * fraction:
+                # The champion and sponsor drift away first as an account sours.
+                if user in (a.champion, a.sponsor) and a.health < 0.4:
+                    continue
+                breadth = max(1, int(len(FEATURES) * a.health))
+                out.append(
+                    {
+                        "event_id": a.next_id("login"),
+                        "account_id": a.account_id,
+                        "occurred_at": self._at(today),
+                        "user_id": user,
+                        "role": a.roles[user].value,
+                        "feature": self.rng.choice(FEATURES[:breadth]),
+                    }
+                )
+
+    def _tickets(self, a: Account, today: date, fraction: float, out: list[dict[str, Any]]) -> None:
+        rng = self.rng
+        if rng.random() < (0.05 + 0.5 * (1 - a.health)) * fraction * len(a.users) / 20:
+            ticket = a.next_id("ticket")
+            priority = rng.choices(
+                ("low", "normal", "high", "urgent"),
+                weights=(3, 5, 2 + 4 * (1 - a.health), 3 * (1 - a.health)),
+            )[0]
+            a.open_tickets[ticket] = (priority, today, False)
+            out.append(self._ticket(a, ticket, "opened", priority, today))
+        for ticket, (priority, opened, answered) in list(a.open_tickets.items()):
+            if not answered and rng.random() < 0.7 * fraction:
+                a.open_tickets[ticket] = (priority, opened, True)
+                out.append(self._ticket(a, ticket, "first_response", priority, today))
+            elif answered and rng.random() < (0.2 + 0.5 * a.health) * fraction:
+                del a.open_tickets[ticket]
+                csat = min(5, max(1, round(rng.gauss(1 + 4 * a.health, 0.8))))
+                effort = min(7, max(1, round(rng.gauss(1 + 6 * a.health, 1.0))))
+                out.append(
+                    self._ticket(a, ticket, "resolved", priority, today, csat=csat, effort=effort)
+                )
+
+    def _ticket(
+        self, a: Account, ticket: str, status: str, priority: str, today: date, **extra: int
+    ) -> dict[str, Any]:
+        return {
+            "event_id": a.next_id("t"),
+            "account_id": a.account_id,
+            "occurred_at": self._at(today),
+            "ticket_id": ticket,
+            "status": status,
+            "priority": priority,
+            **extra,
+        }
+
+    def _nps(self, a: Account, today: date, out: list[dict[str, Any]]) -> None:
+        for user in self.rng.sample(a.users, k=min(3, len(a.users))):
+            score = min(10, max(0, round(self.rng.gauss(2 + 8.5 * a.health, 1.5))))
+            out.append(
+                {
+                    "event_id": a.next_id("nps"),
+                    "account_id": a.account_id,
+                    "occurred_at": self._at(today),
+                    "respondent_id": user,
+                    "score": score,
+                    "role": a.roles[user].value,
+                }
+            )
+
+    def _renew(self, a: Account, today: date, events: Events) -> None:
+        rng = self.rng
+        if rng.random() < (1 - a.health) ** 2:
+            status, new_arr = "churned", 0.0
+            a.churned = True
+        elif a.health > 0.75 and rng.random() < 0.4:
+            status, new_arr = "expanded", round(a.arr * rng.uniform(1.1, 1.5), -2)
+        elif a.health < 0.45:
+            status, new_arr = "contracted", round(a.arr * rng.uniform(0.5, 0.9), -2)
+        else:
+            status, new_arr = "renewed", a.arr
+        events["renewals"].append(
+            {
+                "event_id": a.next_id("renewal"),
+                "account_id": a.account_id,
+                "occurred_at": self._at(today),
+                "contract_id": f"{a.account_id}-c{today.year}",
+                "status": status,
+                "renewal_date": a.renewal_date.isoformat(),
+                "arr": a.arr,
+                "new_arr": new_arr,
+            }
+        )
+        if not a.churned:
+            a.arr = new_arr
+            a.renewal_date = today + timedelta(days=365)
+            a.stage = "adoption"
+            events["accounts"].append(self._profile(a, datetime.now(UTC)))

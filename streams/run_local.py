@@ -1,0 +1,96 @@
+"""`make run`: workers, the demo producer and the live view, on the local Kafka and PostgreSQL.
+
+Ctrl-C stops everything this started; `make down` stops the servers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from streams.top import run_top
+
+LOGS = Path(".local/logs")
+BASE_PORT = 6066
+
+
+def start(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = (LOGS / f"{name}.log").open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "streams", *args], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--accounts", type=int, default=300)
+    args = parser.parse_args()
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for index in range(args.workers):
+            port = BASE_PORT + index
+            env = {
+                **os.environ,
+                "HS_WEB_PORT": str(port),
+                "HS_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                "HS_DATA_DIR": f".local/worker-{index}",
+            }
+            processes.append(start(f"worker-{index}", ["worker"], env))
+            print(
+                f"run: worker {index} on http://127.0.0.1:{port} (log {LOGS}/worker-{index}.log)",
+                file=sys.stderr,
+            )
+        url = f"http://127.0.0.1:{BASE_PORT}"
+        print("run: waiting for the worker to be ready…", file=sys.stderr)
+        if not wait_ready(url, processes[0]):
+            print(f"run: the worker did not become ready; see {LOGS}/worker-0.log", file=sys.stderr)
+            return 1
+        processes.append(
+            start("demo", ["demo", "--accounts", str(args.accounts)], dict(os.environ))
+        )
+        print(
+            f"run: demo producer started (log {LOGS}/demo.log); live view follows", file=sys.stderr
+        )
+        time.sleep(2)
+        return run_top(url)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        print("\nrun: stopping workers and the demo…", file=sys.stderr)
+        stop_all(processes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""`healthscore top`: a live terminal view of the portfolio and the worst accounts."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+BAND_STYLE = {"healthy": "green", "at_risk": "yellow", "critical": "red"}
+BANDS = ("healthy", "at_risk", "critical")
+
+
+def _money(value: float | None) -> str:
+    if not value:
+        return "-"
+    return f"${value / 1e6:.1f}M" if value >= 1e6 else f"${value / 1e3:.0f}k"
+
+
+def portfolio_table(portfolio: dict[str, Any]) -> Table:
+    table = Table(title=f"Portfolio — {portfolio.get('accounts', 0)} accounts", expand=True)
+    table.add_column("band")
+    table.add_column("accounts", justify="right")
+    table.add_column("ARR", justify="right")
+    for band in BANDS:
+        cell = portfolio.get("bands", {}).get(band, {"accounts": 0, "arr": 0.0})
+        table.add_row(
+            Text(band, style=BAND_STYLE[band]), str(cell["accounts"]), _money(cell["arr"])
+        )
+    return table
+
+
+def worst_table(accounts: list[dict[str, Any]]) -> Table:
+    table = Table(title="Worst accounts", expand=True)
+    for column, justify in (
+        ("account", "left"),
+        ("score", "right"),
+        ("band", "left"),
+        ("ARR", "right"),
+        ("renewal", "left"),
+        ("owner", "left"),
+        ("why", "left"),
+    ):
+        table.add_column(
+            column,
+            justify=justify,
+            no_wrap=True,
+            overflow="ellipsis",  # type: ignore[arg-type]
+            ratio=3 if column == "why" else None,
+        )
+    for row in accounts:
+        drivers = [d for d in row.get("drivers") or [] if d.get("impact", 0) < 0]
+        why = drivers[0]["text"] if drivers else ""
+        band = row.get("band", "")
+        table.add_row(
+            row.get("name") or row["account_id"],
+            f"{row['score']:.0f}",
+            Text(band, style=BAND_STYLE.get(band, "")),
+            _money(row.get("arr")),
+            row.get("renewal_date") or "-",
+            row.get("csm_owner") or "-",
+            why,
+        )
+    return table
+
+
+def render(client: httpx.Client, limit: int) -> Group:
+    try:
+        portfolio = client.get("/portfolio").raise_for_status().json()
+        worst = client.get("/accounts", params={"limit": limit}).raise_for_status().json()
+    except httpx.HTTPError as exc:
+        return Group(Text(f"waiting for the worker at {client.base_url} ({exc})", style="dim"))
+    stamp = Text(time.strftime("updated %H:%M:%S — Ctrl-C to quit"), style="dim")
+    return Group(portfolio_table(portfolio), worst_table(worst["accounts"]), stamp)
+
+
+def run_top(
+    url: str,
+    *,
+    once: bool = False,
+    token: SecretStr | None = None,
+    limit: int = 15,
+    interval: float = 2.0,
+) -> int:
+    headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
+    console = Console()
+    with httpx.Client(base_url=url, headers=headers, timeout=5.0) as client:
+        if once:
+            console.print(render(client, limit))
+            return 0
+        try:
+            with Live(
+                render(client, limit), console=console, refresh_per_second=1, screen=False
+            ) as live:
+                while True:
+                    time.sleep(interval)
+                    live.update(render(client, limit))
+        except KeyboardInterrupt:
+            return 0
