@@ -8,11 +8,11 @@ import faust
 from faust.web import Request, Response, View
 from prometheus_client import generate_latest
 
-# Prometheus' text format 0.0.4; aiohttp refuses a charset inside content_type.
-METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
-
 from streams.pipeline import Pipeline
 from streams.readers import HealthReader
+
+# Prometheus' text format 0.0.4; aiohttp refuses a charset inside content_type.
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 
 
 def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> None:

@@ -10,7 +10,9 @@ import faust
 from aiokafka.errors import KafkaError
 
 from models.model_config import load_model
+from models.routing import load_routes
 from sinks.metrics import create_metrics
+from streams.alert_delivery import attach_alert_delivery
 from streams.app import create_app
 from streams.pipeline import build_pipeline
 from streams.readers import HealthReader
@@ -48,6 +50,8 @@ def build_worker_app(settings: Settings) -> faust.App:
     database = Database(dsn)
     if database.configured:
         attach_storage(app, pipeline, database)
+    routes = load_routes(str(settings.routes) if settings.routes else None)
+    attach_alert_delivery(app, pipeline, database, routes)
     attach_views(app, pipeline, HealthReader(pipeline.table, database.pool_if_ready))
     return app
 
