@@ -1,0 +1,71 @@
+"""What every component shares: the evaluation context, signals and wording helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.model_config import HealthModel
+from models.model_parts import ComponentName
+
+DAY_SECONDS = 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """One evaluation: the model and `now` as epoch seconds and as a UTC day number."""
+
+    model: HealthModel
+    now: int
+    today: int
+
+    def window_start(self, days: int) -> int:
+        """Epoch second at which a window of `days` UTC days ending today begins."""
+        return (self.today - days + 1) * DAY_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    component: ComponentName
+    factor: str
+    value: float
+    text: str
+    # Machine code for the driver; defaults to "component.factor".
+    code: str = ""
+
+    @property
+    def driver_code(self) -> str:
+        return self.code or f"{self.component.value}.{self.factor}"
+
+
+def plural(count: int | float, noun: str) -> str:
+    shown = f"{count:g}" if isinstance(count, float) else str(count)
+    return f"{shown} {noun}" if count == 1 else f"{shown} {noun}s"
+
+
+def days_ago(days: int) -> str:
+    if days <= 0:
+        return "today"
+    return "yesterday" if days == 1 else f"{days} days ago"
+
+
+def duration(hours: float) -> str:
+    if hours < 72:
+        return f"{hours:.0f} h"
+    return f"{hours / 24:.0f} days"
+
+
+def percent(share: float) -> str:
+    return f"{100 * share:.0f}%"
+
+
+def money(amount: float) -> str:
+    return f"{amount:,.0f}"
+
+
+def role_phrase(role: str | None) -> str:
+    """'a business executive', 'an IT leader', 'a respondent' (no role given)."""
+    if role is None:
+        return "a respondent"
+    words = role.replace("_", " ").replace("it ", "IT ")
+    article = "an" if words[0] in "aeiouAEIOU" else "a"
+    return f"{article} {words}"

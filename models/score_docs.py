@@ -1,0 +1,213 @@
+"""Render "how the score works" (docs/how-the-score-works.md) from a model.
+
+The page is generated, never edited by hand: a unit test fails when the
+committed file differs from `render_score_docs(load_model())`.
+"""
+
+from __future__ import annotations
+
+from models.model_config import HealthModel, StageOverride
+from models.model_parts import ComponentName, Curve
+
+# What each factor measures: (component, factor) -> (measured value, unit of the curve's x).
+FACTOR_DOCS: dict[tuple[ComponentName, str], tuple[str, str]] = {
+    (ComponentName.ENGAGEMENT, "trend"): (
+        "average daily active users over the recent window / over the baseline window",
+        "ratio",
+    ),
+    (ComponentName.ENGAGEMENT, "stickiness"): (
+        "DAU/MAU: average daily active users / distinct users, baseline window",
+        "ratio",
+    ),
+    (ComponentName.ENGAGEMENT, "recency"): ("time since anyone logged in", "days"),
+    (ComponentName.ENGAGEMENT, "breadth"): (
+        "distinct features used in the baseline window (left out if logins carry no feature)",
+        "features",
+    ),
+    (ComponentName.ENGAGEMENT, "champion"): (
+        "time since the champion (`champion_user_id`) last logged in",
+        "days",
+    ),
+    (ComponentName.ENGAGEMENT, "sponsor"): (
+        "time since the executive sponsor (`sponsor_user_id`) last logged in",
+        "days",
+    ),
+    (ComponentName.SUPPORT, "open_tickets"): (
+        "backlog points: per open ticket, priority points x age multiplier",
+        "points",
+    ),
+    (ComponentName.SUPPORT, "first_reply"): (
+        "median first reply time (opened -> first_response), tickets opened in the window",
+        "hours",
+    ),
+    (ComponentName.SUPPORT, "reopen_rate"): (
+        "share of tickets resolved in the window that were ever reopened",
+        "share",
+    ),
+    (ComponentName.SUPPORT, "csat"): (
+        "CSAT: share of answers that are 4 or 5 (latest per ticket)",
+        "share",
+    ),
+    (ComponentName.SUPPORT, "effort"): (
+        "mean customer effort score, 1-7, higher = easier",
+        "score",
+    ),
+    (ComponentName.SENTIMENT, "nps"): (
+        "role-weighted NPS, latest answer per respondent: "
+        "100 x (sum of promoter weights - sum of detractor weights) / sum of weights",
+        "NPS",
+    ),
+    (ComponentName.COMMERCIAL, "renewal"): (
+        "days to the nearest pending renewal date (negative = overdue)",
+        "days",
+    ),
+    (ComponentName.COMMERCIAL, "arr_change"): (
+        "ARR after renewal outcomes / ARR before (churned counts as 0)",
+        "ratio",
+    ),
+}
+
+_WINDOW_DOCS = {
+    "recent": "active users now (the trend's numerator)",
+    "baseline": "the account's own baseline, DAU/MAU, feature breadth",
+    "support": "tickets, first reply time, reopen rate, CSAT, customer effort",
+    "sentiment": "NPS answers",
+}
+
+
+def render_score_docs(model: HealthModel) -> str:
+    lim = model.limits
+    lines: list[str] = [
+        "# How the health score works",
+        "",
+        "<!-- Generated from the scoring model by models/score_docs.py (render_score_docs);"
+        " do not edit by hand. -->",
+        "",
+        f"Model version `{model.version}`. {model.description}".rstrip(),
+        "",
+        "Every account gets a score from 0 to 100 and a band:",
+        "",
+        f"- **healthy**: score >= {model.bands.healthy:g}",
+        f"- **at_risk**: {model.bands.at_risk:g} <= score < {model.bands.healthy:g}",
+        f"- **critical**: score < {model.bands.at_risk:g}",
+        "",
+        "## From signals to a score",
+        "",
+        "Each component is built from factors. A factor measures one thing and maps it to",
+        "0-100 through a piecewise-linear curve (the `x -> y` breakpoints below; flat beyond",
+        "the first and last point). Then:",
+        "",
+        "- component = weighted mean of its factors that have data;",
+        "- score = weighted mean of the components that have data.",
+        "",
+        "A component (or factor) without data is left out and the others re-weighted.",
+        "`confidence` is the share of the total component weight that had data. With no",
+        f"data at all the score is the neutral {model.neutral_score:g} with confidence 0.",
+        "",
+        "Each score names its drivers: the largest negative contributions (up to "
+        f"{model.drivers.negative})",
+        f"and the largest positive ones (up to {model.drivers.positive}), each at least "
+        f"{model.drivers.min_impact:g} points.",
+        "A driver's `impact` is the number of points that factor moves the score away from",
+        f"the neutral {model.neutral_score:g}: component weight share x factor weight share x",
+        f"(factor value - {model.neutral_score:g}). All impacts add up to score -"
+        f" {model.neutral_score:g}.",
+        "",
+        "Silence is a signal: the score depends on the time of evaluation as well as on the",
+        "events, and scores are re-evaluated on a schedule, so an account whose users stop",
+        "logging in loses points day by day (recency, trend, champion, sponsor) until it",
+        "reaches at_risk and then critical.",
+        "",
+        "## Windows",
+        "",
+        "All windows count UTC days of event time (`occurred_at`), today included, so late",
+        "and out-of-order events land where they belong.",
+        "",
+        "| window | days | used for |",
+        "|---|---:|---|",
+    ]
+    for name, days in model.windows:
+        lines.append(f"| {name} | {days} | {_WINDOW_DOCS.get(name, '')} |")
+    lines += [
+        "",
+        f"Events older than the longest window ({model.longest_window_days} days) are rejected.",
+        "",
+        f"State per account is bounded: at most {lim.max_users} users, {lim.max_features}"
+        f" features, {lim.max_tickets} tickets,",
+        f"{lim.max_respondents} NPS respondents and {lim.max_contracts} contracts"
+        " (the least recently active are dropped first;",
+        "the champion and sponsor are always kept). Repeated `event_id`s are ignored.",
+        "",
+        "## Components",
+        "",
+        "| component | weight | share |",
+        "|---|---:|---:|",
+    ]
+    weights = model.components.weights()
+    total = sum(weights.values())
+    for component, weight in weights.items():
+        lines.append(f"| {component.value} | {weight:g} | {100 * weight / total:.0f}% |")
+    for component, factors in model.components.factor_tables().items():
+        lines += ["", f"### {component.value}", "", "| factor | weight | measures | curve |"]
+        lines.append("|---|---:|---|---|")
+        for name, factor in factors.items():
+            measured, unit = FACTOR_DOCS.get((component, name), ("", "x"))
+            curve = _curve(factor.curve, unit)
+            lines.append(f"| {name} | {factor.weight:g} | {measured} | {curve} |")
+        lines += _component_extras(model, component)
+    lines += _stage_section(model)
+    return "\n".join(lines) + "\n"
+
+
+def _component_extras(model: HealthModel, component: ComponentName) -> list[str]:
+    support = model.components.support
+    sentiment = model.components.sentiment
+    if component is ComponentName.SUPPORT:
+        points = ", ".join(f"{p.value} {v:g}" for p, v in support.priority_points.items())
+        return [
+            "",
+            f"Open-ticket priority points: {points}. Age multiplier: "
+            f"{_curve(support.age_multiplier, 'hours open')}.",
+        ]
+    if component is ComponentName.SENTIMENT:
+        roles = ", ".join(f"{r.value} {w:g}" for r, w in sentiment.role_weights.items())
+        return [
+            "",
+            f"Role weights: {roles}; no role {sentiment.unknown_role_weight:g}. Promoters score",
+            "9-10, detractors 0-6.",
+        ]
+    if component is ComponentName.COMMERCIAL:
+        return ["", "If every known contract's latest event is `churned`, commercial is 0."]
+    return []
+
+
+def _stage_section(model: HealthModel) -> list[str]:
+    if not model.stages:
+        return []
+    lines = [
+        "",
+        "## Lifecycle stages",
+        "",
+        "The account profile's `lifecycle_stage` overrides weights and bands:",
+        "",
+        "| stage | overrides |",
+        "|---|---|",
+    ]
+    for stage, override in model.stages.items():
+        lines.append(f"| {stage.value} | {_override(override)} |")
+    return lines
+
+
+def _override(override: StageOverride) -> str:
+    parts = [f"{c.value} weight {w:g}" for c, w in override.weights.items()]
+    for component, factors in override.factor_weights.items():
+        parts += [f"{component.value}.{f} weight {w:g}" for f, w in factors.items()]
+    if override.bands is not None:
+        parts.append(
+            f"bands healthy >= {override.bands.healthy:g}, at_risk >= {override.bands.at_risk:g}"
+        )
+    return "; ".join(parts) or "none"
+
+
+def _curve(curve: Curve, unit: str) -> str:
+    return f"{unit}: " + ", ".join(f"{x:g} -> {y:g}" for x, y in curve.root)

@@ -1,0 +1,122 @@
+"""Score an account: components, the weighted total, confidence and drivers.
+
+    component = Σ factor_weight · factor_value / Σ factor_weight   (factors with data)
+    score     = Σ component_weight · component / Σ component_weight (components with data)
+
+Weights are the model's, after the account's lifecycle-stage overrides.
+A component or factor without data is left out and the rest re-weighted;
+`confidence` is the share of the total component weight that had data. With
+no data at all the score is the model's `neutral_score` (50 by default) with
+confidence 0.
+
+Each factor's driver impact is the points it moves the score away from the
+neutral score: (component weight share) * (factor weight share within the
+component) * (value - neutral). The impacts of all factors add up to
+score - neutral_score, so "-8.5" means the score would be 8.5 points higher
+had that factor been neutral.
+
+The score depends on `now` as well as on the state (days since the last login,
+ticket ages, days to renewal, windows ending today), so re-scoring an
+unchanged state later lets silence show.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from models.components import (
+    Context,
+    Signal,
+    commercial_signals,
+    engagement_signals,
+    sentiment_signals,
+    support_signals,
+)
+from models.health import Driver, Health
+from models.model_config import HealthModel
+from models.model_parts import ComponentName
+from models.state import DAY_SECONDS, AccountState
+
+_COMPONENTS = (
+    (ComponentName.ENGAGEMENT, engagement_signals),
+    (ComponentName.SUPPORT, support_signals),
+    (ComponentName.SENTIMENT, sentiment_signals),
+    (ComponentName.COMMERCIAL, commercial_signals),
+)
+
+
+def score(state: AccountState, now: datetime, model: HealthModel) -> Health:
+    """The health of the account in `state` as of `now` (pure: no I/O, no mutation)."""
+    seconds = int(now.timestamp())
+    ctx = Context(model=model, now=seconds, today=seconds // DAY_SECONDS)
+    profile = state.profile
+    resolved = model.resolved(profile.lifecycle_stage if profile is not None else None)
+    neutral = model.neutral_score
+
+    components: dict[str, float | None] = {}
+    # Per component with data: its weight, its value and its signals with in-component shares.
+    present: list[tuple[float, list[tuple[Signal, float]]]] = []
+    total_weight = covered_weight = weighted_sum = 0.0
+    for name, compute in _COMPONENTS:
+        weight = resolved.weights[name]
+        total_weight += weight
+        signals = compute(state, ctx)
+        factor_weights = resolved.factor_weights[name]
+        factor_total = sum(factor_weights[s.factor] for s in signals)
+        if factor_total <= 0:
+            components[name.value] = None
+            continue
+        shares = [(s, factor_weights[s.factor] / factor_total) for s in signals]
+        value = sum(s.value * share for s, share in shares)
+        components[name.value] = round(value, 1)
+        if weight > 0:
+            covered_weight += weight
+            weighted_sum += weight * value
+            present.append((weight, shares))
+
+    if covered_weight > 0:
+        total = weighted_sum / covered_weight
+        impacts = [
+            (signal, weight / covered_weight * share * (signal.value - neutral))
+            for weight, shares in present
+            for signal, share in shares
+        ]
+    else:
+        total, impacts = neutral, []
+    total = min(100.0, max(0.0, round(total, 1)))
+    return Health(
+        account_id=state.account_id,
+        score=total,
+        band=resolved.bands.band(total),
+        components=components,
+        drivers=_drivers(impacts, model),
+        confidence=round(covered_weight / total_weight, 3) if total_weight > 0 else 0.0,
+        updated_at=now,
+        model_version=model.version,
+        name=profile.name if profile else None,
+        segment=profile.segment if profile else None,
+        region=profile.region if profile else None,
+        line_of_business=profile.line_of_business if profile else None,
+        csm_owner=profile.csm_owner if profile else None,
+        arr=profile.arr if profile else None,
+        renewal_date=profile.renewal_date if profile else None,
+        lifecycle_stage=profile.lifecycle_stage if profile else None,
+        last_event_at=state.last_event_at,
+    )
+
+
+def _drivers(impacts: list[tuple[Signal, float]], model: HealthModel) -> list[Driver]:
+    """The largest negative contributions (worst first), then the largest positive ones."""
+    settings = model.drivers
+    ranked = sorted(impacts, key=lambda item: (item[1], item[0].driver_code))
+    negative = [i for i in ranked if i[1] <= -settings.min_impact][: settings.negative]
+    positive = [i for i in reversed(ranked) if i[1] >= settings.min_impact][: settings.positive]
+    return [
+        Driver(
+            code=signal.driver_code,
+            text=signal.text,
+            impact=round(impact, 1),
+            component=signal.component.value,
+        )
+        for signal, impact in negative + positive
+    ]

@@ -1,0 +1,215 @@
+"""Per-account rolling state, folded from events in any order.
+
+Everything is keyed by event time (`occurred_at`), never arrival time, so late
+and out-of-order events land where they belong. The state is bounded: entries
+leave when their UTC day drops out of the longest window (pruned on apply,
+using `now`), and every collection has a cap (`limits` in the model file)
+beyond which the least recently active entries are dropped. Below the caps the
+state is exactly the same whatever order the events arrived in.
+
+Pydantic models are only used at the edges (`model_dump(mode="json")` /
+`model_validate` for the Faust table); `apply_event` touches plain dicts,
+lists and ints.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, date, datetime
+
+from pydantic import BaseModel, Field
+
+from models.events import (
+    AccountProfile,
+    Event,
+    LoginEvent,
+    NpsEvent,
+    RenewalEvent,
+    TicketEvent,
+)
+from models.model_config import HealthModel
+from models.state_records import (
+    C_AT,
+    C_RENEWAL_DAY,
+    NONE,
+    R_AT,
+    RENEWAL_CODE,
+    ROLE_CODE,
+    T_LAST,
+    add_answer,
+    add_latest,
+    add_login,
+    add_ticket_event,
+    trim_oldest,
+)
+
+DAY_SECONDS = 86_400
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+class AccountState(BaseModel):
+    account_id: str
+    profile: AccountProfile | None = None
+    last_event_at: datetime | None = None
+    # Latest login by anyone (epoch s); never pruned, so silence keeps decaying.
+    last_login: int | None = None
+    # user_id -> [last active UTC day, bitmask of active days counted back from it]
+    users: dict[str, list[int]] = Field(default_factory=dict)
+    # feature -> last UTC day it was used
+    features: dict[str, int] = Field(default_factory=dict)
+    # ticket_id -> packed ticket record (see state_records)
+    tickets: dict[str, list[int]] = Field(default_factory=dict)
+    # respondent_id -> [answered at, score, role code, role given at]
+    respondents: dict[str, list[int]] = Field(default_factory=dict)
+    # contract_id -> [at, status code, renewal day, arr, new_arr]
+    contracts: dict[str, list[float]] = Field(default_factory=dict)
+    # UTC day of occurred_at -> short hashes of the event ids seen that day
+    seen: dict[int, set[str]] = Field(default_factory=dict)
+    # The UTC day the state was last pruned for.
+    pruned_day: int = 0
+
+
+def new_state(account_id: str) -> AccountState:
+    return AccountState(account_id=account_id)
+
+
+def utc_day(moment: datetime) -> int:
+    """Days since 1970-01-01 of the UTC date of `moment`."""
+    return int(moment.timestamp()) // DAY_SECONDS
+
+
+def date_day(value: date) -> int:
+    """Days since 1970-01-01 of a calendar date."""
+    return value.toordinal() - _EPOCH_ORDINAL
+
+
+def apply_event(state: AccountState, event: Event, model: HealthModel, now: datetime) -> bool:
+    """Fold one event into the state, pruning what `now` has pushed out of the windows.
+
+    Returns False, changing nothing, for a duplicate `event_id` and for a
+    login/ticket/NPS/renewal event already older than the longest window.
+    Ids are remembered per UTC day up to `limits.event_ids_per_day`; past that
+    (and for profiles, which never expire) a repeat is still recognised
+    because applying it again changes nothing.
+    """
+    today = utc_day(now)
+    if today > state.pruned_day:
+        prune(state, model, today)
+    at = int(event.occurred_at.timestamp())
+    day = at // DAY_SECONDS
+    if isinstance(event, AccountProfile):
+        return _apply_profile(state, event)
+    if day < today - model.longest_window_days:
+        return False
+    digest = _short_hash(event.event_id)
+    ids = state.seen.get(day)
+    if ids is not None and digest in ids:
+        return False
+    remembered = (len(ids) if ids is not None else 0) < model.limits.event_ids_per_day
+    if remembered:
+        if ids is None:
+            ids = state.seen[day] = set()
+        ids.add(digest)
+    changed = _apply_activity(state, event, model, at, day) or remembered
+    if changed:
+        _advance_last_event(state, event.occurred_at)
+    return changed
+
+
+def prune(state: AccountState, model: HealthModel, today: int) -> None:
+    """Forget everything whose day has left the longest window ending `today`.
+
+    One extra day is kept so that every event younger than the longest window
+    (which upstream validation accepts) still has a place in the state.
+    """
+    first_day = today - model.longest_window_days
+    first_second = first_day * DAY_SECONDS
+    state.seen = {d: ids for d, ids in state.seen.items() if d >= first_day}
+    state.users = {u: r for u, r in state.users.items() if r[0] >= first_day}
+    state.features = {f: d for f, d in state.features.items() if d >= first_day}
+    state.tickets = {t: r for t, r in state.tickets.items() if r[T_LAST] >= first_second}
+    state.respondents = {k: r for k, r in state.respondents.items() if r[R_AT] >= first_second}
+    state.contracts = {
+        k: r
+        for k, r in state.contracts.items()
+        if r[C_AT] >= first_second or r[C_RENEWAL_DAY] >= today
+    }
+    state.pruned_day = today
+
+
+def _apply_activity(
+    state: AccountState, event: Event, model: HealthModel, at: int, day: int
+) -> bool:
+    limits = model.limits
+    if isinstance(event, LoginEvent):
+        changed = add_login(state.users, event.user_id, day)
+        if changed and len(state.users) > limits.max_users:
+            trim_oldest(state.users, limits.max_users, 0, _key_people(state))
+        if event.feature is not None and state.features.get(event.feature, NONE) < day:
+            state.features[event.feature] = day
+            changed = True
+            if len(state.features) > limits.max_features:
+                keep = max(1, limits.max_features * 9 // 10)
+                recent = sorted(state.features.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
+                state.features = dict(recent)
+        if state.last_login is None or at > state.last_login:
+            state.last_login = at
+            changed = True
+        return changed
+    if isinstance(event, TicketEvent):
+        changed = add_ticket_event(
+            state.tickets,
+            event.ticket_id,
+            event.status,
+            event.priority,
+            at,
+            event.csat,
+            event.effort,
+        )
+        trim_oldest(state.tickets, limits.max_tickets, T_LAST)
+        return changed
+    if isinstance(event, NpsEvent):
+        role = ROLE_CODE[event.role] if event.role is not None else NONE
+        changed = add_answer(state.respondents, event.respondent_id, at, event.score, role)
+        trim_oldest(state.respondents, limits.max_respondents, R_AT)
+        return changed
+    if isinstance(event, RenewalEvent):
+        renewal_day = date_day(event.renewal_date)
+        new_arr = event.new_arr if event.new_arr is not None else float(NONE)
+        record = [float(at), float(RENEWAL_CODE[event.status]), renewal_day, event.arr, new_arr]
+        changed = add_latest(state.contracts, event.contract_id, record)
+        trim_oldest(state.contracts, limits.max_contracts, C_AT)
+        return changed
+    raise TypeError(f"not an input event: {type(event).__name__}")
+
+
+def _apply_profile(state: AccountState, event: AccountProfile) -> bool:
+    current = state.profile
+    if current is not None and (current.occurred_at, current.event_id) >= (
+        event.occurred_at,
+        event.event_id,
+    ):
+        return False
+    state.profile = event
+    _advance_last_event(state, event.occurred_at)
+    return True
+
+
+def _advance_last_event(state: AccountState, occurred_at: datetime) -> None:
+    if state.last_event_at is None or occurred_at > state.last_event_at:
+        state.last_event_at = occurred_at.astimezone(UTC)
+
+
+def _key_people(state: AccountState) -> frozenset[str]:
+    profile = state.profile
+    if profile is None:
+        return frozenset()
+    return frozenset(u for u in (profile.champion_user_id, profile.sponsor_user_id) if u)
+
+
+def _short_hash(event_id: str) -> str:
+    # 48 bits in 8 characters: a false "duplicate" among the <= 23k ids an account can
+    # hold has odds below 1e-6, and the idempotent updates make even that harmless.
+    digest = hashlib.blake2b(event_id.encode(), digest_size=6).digest()
+    return base64.b64encode(digest).decode()

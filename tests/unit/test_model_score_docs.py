@@ -1,0 +1,27 @@
+"""docs/how-the-score-works.md is generated from the default model and must stay in sync."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from models.model_config import load_model
+from models.score_docs import render_score_docs
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "how-the-score-works.md"
+
+
+def test_score_docs_match_the_default_model() -> None:
+    expected = render_score_docs(load_model())
+    assert DOC.read_text(encoding="utf-8") == expected, (
+        "docs/how-the-score-works.md is stale: regenerate it with\n"
+        "  python -c 'from models.score_docs import render_score_docs; "
+        "from models.model_config import load_model; "
+        'print(render_score_docs(load_model()), end="")\' > docs/how-the-score-works.md'
+    )
+
+
+def test_score_docs_name_every_factor_and_band() -> None:
+    text = render_score_docs(load_model())
+    for factor in ("trend", "stickiness", "champion", "open_tickets", "csat", "nps", "renewal"):
+        assert f"| {factor} |" in text
+    assert "**healthy**: score >= 70" in text
