@@ -55,6 +55,12 @@ def _top(args: argparse.Namespace) -> int:
     )
 
 
+def _resend(args: argparse.Namespace) -> int:
+    from streams.resend import run_resend
+
+    return run_resend(load_settings(), args.account, args.limit)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="healthscore", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -89,6 +95,12 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--url", default=None, help="a worker's base URL (default HS_PUBLIC_URL)")
     top.add_argument("--once", action="store_true", help="print one view and exit")
     top.set_defaults(run=_top)
+    alerts = commands.add_parser("alerts", help="alert delivery maintenance")
+    alert_commands = alerts.add_subparsers(dest="alerts_command", required=True)
+    resend = alert_commands.add_parser("resend", help="deliver failed alert deliveries again")
+    resend.add_argument("--account", default=None, help="only this account's alerts")
+    resend.add_argument("--limit", type=int, default=1000)
+    resend.set_defaults(run=_resend)
     return root
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ import orjson
 from aiokafka.partitioner import murmur2
 
 from models.alert_event import AlertEvent
-from models.health import Health
+from models.health import Band, Health
 from models.model_config import HealthModel
 from models.validation import Rejection
 from sinks.metrics import Metrics
@@ -28,7 +28,6 @@ from streams.topics import ALERTS, DLQ, INPUT_TOPICS, SCORES, TICKS
 log = logging.getLogger(__name__)
 
 TICK_CHUNK = 500
-RAW = {"key_serializer": "raw", "value_serializer": "raw"}
 
 
 @dataclass
@@ -81,9 +80,35 @@ class KafkaOutputs:
         await self.dlq.send(key=message.key, value=rejection.value, headers=headers)
 
 
+class Census:
+    """Accounts per band and segment, and ARR per band, of this worker's partitions."""
+
+    def __init__(self) -> None:
+        self.accounts: Counter[tuple[str, str]] = Counter()
+        self.arr: dict[str, float] = dict.fromkeys((b.value for b in Band), 0.0)
+
+    def count(self, health: dict[str, Any] | None) -> None:
+        if not health:
+            return
+        self.accounts[(health["band"], health.get("segment") or "unknown")] += 1
+        self.arr[health["band"]] += float(health.get("arr") or 0.0)
+
+    def publish(self, metrics: Metrics) -> None:
+        metrics.accounts.clear()
+        for (band, segment), number in self.accounts.items():
+            metrics.accounts.labels(band, segment).set(number)
+        for band_name, arr in self.arr.items():
+            metrics.arr.labels(band_name).set(arr)
+
+
 def partition_of(account_id: str, partitions: int) -> int:
     """The partition Kafka's default (murmur2) partitioner gives this key."""
-    return (murmur2(account_id.encode()) & 0x7FFFFFFF) % partitions
+    return int(murmur2(account_id.encode()) & 0x7FFFFFFF) % partitions
+
+
+def raw_topic(app: faust.App, *names: str) -> faust.TopicT:
+    """Topics whose keys and values the code handles as bytes itself."""
+    return app.topic(*names, key_serializer="raw", value_serializer="raw")
 
 
 def build_pipeline(
@@ -91,11 +116,11 @@ def build_pipeline(
 ) -> Pipeline:
     input_names = {settings.topic(name): name for name in INPUT_TOPICS}
     ticks_name = settings.topic(TICKS)
-    inputs = app.topic(*input_names, ticks_name, **RAW)
-    scores = app.topic(settings.topic(SCORES), **RAW)
-    alerts = app.topic(settings.topic(ALERTS), **RAW)
-    dlq = app.topic(settings.topic(DLQ), **RAW)
-    ticks = app.topic(ticks_name, **RAW)
+    inputs = raw_topic(app, *input_names, ticks_name)
+    scores = raw_topic(app, settings.topic(SCORES))
+    alerts = raw_topic(app, settings.topic(ALERTS))
+    dlq = raw_topic(app, settings.topic(DLQ))
+    ticks = raw_topic(app, ticks_name)
     table = app.Table(
         "account-state",
         default=None,
@@ -127,7 +152,7 @@ def build_pipeline(
                 )
             )
 
-    @app.timer(settings.rescore_interval_seconds, name="schedule-rescore")
+    @app.timer(settings.rescore_interval_seconds, name="schedule-rescore")  # type: ignore[untyped-decorator]
     async def schedule_rescore() -> None:
         await request_rescores(pipeline)
 
@@ -147,14 +172,19 @@ async def request_rescores(pipeline: Pipeline) -> int:
         return 0
     now = pipeline.processor.clock()
     due: dict[int, list[str]] = defaultdict(list)
+    census = Census()
     checked = 0
     for account_id, raw in list(pipeline.table.items()):
         partition = partition_of(account_id, settings.partitions)
-        if partition in owned and raw and pipeline.processor.needs_rescore(raw, account_id, now):
+        if partition not in owned or not raw:
+            continue
+        census.count(raw.get("health"))
+        if pipeline.processor.needs_rescore(raw, account_id, now):
             due[partition].append(account_id)
         checked += 1
         if checked % 200 == 0:
             await asyncio.sleep(0)
+    census.publish(pipeline.metrics)
     requested = 0
     for partition, ids in due.items():
         for start in range(0, len(ids), TICK_CHUNK):

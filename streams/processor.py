@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from models.alert_event import AlertEvent
+from models.alert_rules import AlertRules
 from models.alert_state import AccountAlertState
 from models.alerting import evaluate_alerts
 from models.health import Health
@@ -102,6 +103,18 @@ class AccountProcessor:
         self.metrics = metrics
         self.clock = clock
         self.max_age = timedelta(days=model.longest_window_days)
+        self._rules: dict[str | None, AlertRules] = {}
+
+    def rules_for(self, health: Health) -> AlertRules:
+        """Alert rules whose band edges are those of the account's lifecycle stage,
+        so hysteresis is measured from the edges the score was banded with."""
+        stage = health.lifecycle_stage
+        rules = self._rules.get(stage)
+        if rules is None:
+            bands = self.model.resolved(stage).bands
+            rules = self.model.alerts.with_band_edges(bands.healthy, bands.at_risk)
+            self._rules[stage] = rules
+        return rules
 
     async def on_message_safely(self, message: RawMessage) -> None:
         """Process a message; a failure is dead-lettered with the message, never fatal.
@@ -167,7 +180,7 @@ class AccountProcessor:
         health = score(entry.state, now, self.model)
         if health_changed(entry.health, health):
             return True
-        alerts, events = evaluate_alerts(entry.alerts, health, now, self.model.alerts)
+        alerts, events = evaluate_alerts(entry.alerts, health, now, self.rules_for(health))
         return bool(events) or _phases(alerts) != _phases(entry.alerts)
 
     async def _evaluate(
@@ -175,7 +188,7 @@ class AccountProcessor:
     ) -> bool:
         health = score(entry.state, now, self.model)
         self.metrics.scores_computed.labels(trigger).inc()
-        alerts, events = evaluate_alerts(entry.alerts, health, now, self.model.alerts)
+        alerts, events = evaluate_alerts(entry.alerts, health, now, self.rules_for(health))
         publish = health_changed(entry.health, health)
         alerts_moved = bool(events) or _phases(alerts) != _phases(entry.alerts)
         entry.alerts = alerts

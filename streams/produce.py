@@ -39,7 +39,7 @@ def _account_of(line: bytes, where: str) -> str:
     first = document[0] if isinstance(document, list) and document else document
     if not isinstance(first, dict) or not isinstance(first.get("account_id"), str):
         raise ProduceError(f"{where}: no account_id to key the message by")
-    return first["account_id"]
+    return str(first["account_id"])
 
 
 def read_messages(path: Path) -> Iterator[tuple[bytes, bytes]]:

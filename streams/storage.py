@@ -103,6 +103,6 @@ def attach_storage(app: faust.App, pipeline: Pipeline, database: Database) -> No
             if batch:
                 await write_with_retry(database, batch, pipeline.metrics)
 
-    @app.task
+    @app.task  # type: ignore[untyped-decorator]
     async def migrate_at_start() -> None:
         await database.wait_for_pool()

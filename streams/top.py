@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 from pydantic import SecretStr
-from rich.console import Console, Group
+from rich.console import Console, Group, JustifyMethod
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
@@ -37,7 +37,7 @@ def portfolio_table(portfolio: dict[str, Any]) -> Table:
 
 def worst_table(accounts: list[dict[str, Any]]) -> Table:
     table = Table(title="Worst accounts", expand=True)
-    for column, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("account", "left"),
         ("score", "right"),
         ("band", "left"),
@@ -45,12 +45,13 @@ def worst_table(accounts: list[dict[str, Any]]) -> Table:
         ("renewal", "left"),
         ("owner", "left"),
         ("why", "left"),
-    ):
+    )
+    for column, justify in columns:
         table.add_column(
             column,
             justify=justify,
             no_wrap=True,
-            overflow="ellipsis",  # type: ignore[arg-type]
+            overflow="ellipsis",
             ratio=3 if column == "why" else None,
         )
     for row in accounts:

@@ -31,8 +31,13 @@ def unique(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:8]}"
 
 
-def metric(worker: WorkerProcess, name: str, **labels: str) -> float:
-    text = httpx.get(f"{worker.url}/metrics").text
+async def http_get(url: str, **kwargs: Any) -> httpx.Response:
+    async with httpx.AsyncClient(timeout=10) as client:
+        return await client.get(url, **kwargs)
+
+
+async def metric(worker: WorkerProcess, name: str, **labels: str) -> float:
+    text = (await http_get(f"{worker.url}/metrics")).text
     wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
     for line in text.splitlines():
         if line.startswith(f"{name}{{") or line.startswith(f"{name} "):
@@ -101,13 +106,13 @@ async def test_scores_reach_postgres_and_the_api(
     )
     assert history["n"] >= 1
 
-    answer = httpx.get(f"{worker.url}/accounts/{account}")
+    answer = await http_get(f"{worker.url}/accounts/{account}")
     assert answer.status_code == 200
     body = answer.json()
     assert body["band"] == "healthy"
     assert body["components"]["engagement"] is not None
     assert body["model_version"].endswith("-test")
-    assert httpx.get(f"{worker.url}/accounts/{unique('nobody')}").status_code == 404
+    assert (await http_get(f"{worker.url}/accounts/{unique('nobody')}")).status_code == 404
 
 
 async def test_an_account_driven_unhealthy_raises_a_band_entered_alert(
@@ -153,7 +158,7 @@ async def test_an_account_driven_unhealthy_raises_a_band_entered_alert(
     assert band_alerts[0]["status"] == "firing"
     assert band_alerts[0]["band"] in ("at_risk", "critical")
     assert band_alerts[0]["drivers"], "an alert must say why"
-    health = httpx.get(f"{worker.url}/accounts/{account}").json()
+    health = (await http_get(f"{worker.url}/accounts/{account}")).json()
     assert health["band"] != "healthy"
 
 
@@ -212,7 +217,7 @@ async def test_one_bad_event_in_a_batch_rejects_only_that_event(
     assert orjson.loads(rejected[0].value) == bad
     assert dict(rejected[0].headers)["hs.batch.index"] == b"1"
     await wait_for_row(pg_dsn, "SELECT 1 FROM account_health WHERE account_id = $1", account)
-    assert metric(worker, "healthscore_events_total", topic="logins", outcome="accepted") >= 3
+    assert await metric(worker, "healthscore_events_total", topic="logins", outcome="accepted") >= 3
 
 
 async def test_a_duplicate_event_changes_nothing(
@@ -224,7 +229,7 @@ async def test_a_duplicate_event_changes_nothing(
     before = await wait_for_row(
         pg_dsn, "SELECT score, updated_at FROM account_health WHERE account_id = $1", account
     )
-    duplicates_before = metric(
+    duplicates_before = await metric(
         worker, "healthscore_events_total", topic="logins", outcome="duplicate"
     )
 
@@ -239,7 +244,7 @@ async def test_a_duplicate_event_changes_nothing(
     await wait_for_row(pg_dsn, "SELECT 1 FROM account_health WHERE account_id = $1", marker)
     deadline = time.monotonic() + 30
     while (
-        metric(worker, "healthscore_events_total", topic="logins", outcome="duplicate")
+        await metric(worker, "healthscore_events_total", topic="logins", outcome="duplicate")
         < duplicates_before + 1
     ):
         assert time.monotonic() < deadline, "the duplicate was never counted"
