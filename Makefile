@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 WORKERS ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: help venv kafka-jars up down test unit run lint schemas bench clean
+.PHONY: help venv kafka-jars up down test unit run lint schemas docs bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -57,6 +57,9 @@ lint: venv ## ruff + mypy
 
 schemas: venv ## regenerate the published JSON Schemas under schemas/
 	@$(BIN)/healthscore schemas
+
+docs: venv ## regenerate the score documentation (docs/ and README) from the default model
+	@$(BIN)/python -m streams.docs
 
 clean: down ## stop servers and remove local state (.local)
 	rm -rf $(LOCAL)

@@ -211,3 +211,9 @@ def _override(override: StageOverride) -> str:
 
 def _curve(curve: Curve, unit: str) -> str:
     return f"{unit}: " + ", ".join(f"{x:g} -> {y:g}" for x, y in curve.root)
+
+
+def render_readme_section(model: HealthModel) -> str:
+    """The score docs as nested under the README's "How the score works" heading."""
+    body = render_score_docs(model).split("\n", 1)[1].lstrip("\n")
+    return "\n".join("#" + line if line.startswith("## ") else line for line in body.splitlines())

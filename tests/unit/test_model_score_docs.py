@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from models.model_config import load_model
-from models.score_docs import render_score_docs
+from models.score_docs import render_readme_section, render_score_docs
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "how-the-score-works.md"
 
@@ -25,3 +25,13 @@ def test_score_docs_name_every_factor_and_band() -> None:
     for factor in ("trend", "stickiness", "champion", "open_tickets", "csat", "nps", "renewal"):
         assert f"| {factor} |" in text
     assert "**healthy**: score >= 70" in text
+
+
+def test_readme_explains_the_default_model() -> None:
+    readme = (DOC.parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("<!-- score-docs:start")
+    start = readme.index("\n", start) + 1
+    end = readme.index("<!-- score-docs:end -->")
+    assert readme[start:end].strip() == render_readme_section(load_model()).strip(), (
+        "README's 'How the score works' is stale: run `make docs`"
+    )
