@@ -1,6 +1,6 @@
-"""Faust wiring: topics, the state table, the agents and the re-evaluation timer.
+"""Faust wiring: topics, the state table, the scoring agent and the re-evaluation timer.
 
-Thin on purpose: what happens to a message is in streams.processor; this module
+Thin on purpose: what happens to messages is in streams.processor; this module
 only connects it to Kafka.
 """
 
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter, defaultdict
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,42 +18,31 @@ import faust
 import orjson
 from aiokafka.partitioner import murmur2
 
+# Private, but the only way to give a coalesced write its partition (see FaustStateTable).
+from faust.streams import _current_event
+from faust.types import EventT
+
 from models.alert_event import AlertEvent
-from models.health import Band, Health
+from models.health import Health
 from models.model_config import HealthModel
 from models.validation import Rejection
 from sinks.metrics import Metrics
+from streams.census import Census
 from streams.processor import AccountProcessor, RawMessage
 from streams.settings import Settings
 from streams.topics import ALERTS, DLQ, INPUT_TOPICS, SCORES, TICKS
 
 log = logging.getLogger(__name__)
 
+BATCH_MAX = 10_000
+BATCH_SECONDS = 0.2
 TICK_CHUNK = 500
-
-
-@dataclass
-class Pipeline:
-    """Everything a worker's agents, timers and views share."""
-
-    app: faust.App
-    settings: Settings
-    model: HealthModel
-    metrics: Metrics
-    table: Any
-    processor: AccountProcessor
-    scores_topic: Any
-    alerts_topic: Any
-    dlq_topic: Any
-    ticks_topic: Any
-    processing: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class KafkaOutputs:
     """Publishes what the processor decides, to the contract's output topics."""
 
-    def __init__(self, settings: Settings, scores: Any, alerts: Any, dlq: Any) -> None:
-        self.settings = settings
+    def __init__(self, scores: Any, alerts: Any, dlq: Any) -> None:
         self.scores = scores
         self.alerts = alerts
         self.dlq = dlq
@@ -80,25 +71,53 @@ class KafkaOutputs:
         await self.dlq.send(key=message.key, value=rejection.value, headers=headers)
 
 
-class Census:
-    """Accounts per band and segment, and ARR per band, of this worker's partitions."""
+class FaustStateTable:
+    """The processor's view of the Faust table.
 
-    def __init__(self) -> None:
-        self.accounts: Counter[tuple[str, str]] = Counter()
-        self.arr: dict[str, float] = dict.fromkeys((b.value for b in Band), 0.0)
+    Faust writes a table key to the changelog partition of the event being
+    processed, and its RocksDB store refuses writes with no current event.
+    Writes here are coalesced after a whole batch, so each one is made with an
+    event of the account's own partition set as the current event.
+    """
 
-    def count(self, health: dict[str, Any] | None) -> None:
-        if not health:
-            return
-        self.accounts[(health["band"], health.get("segment") or "unknown")] += 1
-        self.arr[health["band"]] += float(health.get("arr") or 0.0)
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        self.events: dict[int, EventT[Any]] = {}
 
-    def publish(self, metrics: Metrics) -> None:
-        metrics.accounts.clear()
-        for (band, segment), number in self.accounts.items():
-            metrics.accounts.labels(band, segment).set(number)
-        for band_name, arr in self.arr.items():
-            metrics.arr.labels(band_name).set(arr)
+    def get(self, account_id: str) -> dict[str, Any] | None:
+        value: dict[str, Any] | None = self.table.get(account_id)
+        return value
+
+    def put(self, account_id: str, partition: int, value: dict[str, Any]) -> None:
+        with self._current(partition):
+            self.table[account_id] = value
+
+    @contextmanager
+    def _current(self, partition: int) -> Iterator[None]:
+        token = _current_event.set(weakref.ref(self.events[partition]))
+        try:
+            yield
+        finally:
+            _current_event.reset(token)
+
+
+@dataclass
+class Pipeline:
+    """Everything a worker's agents, timers and views share."""
+
+    app: faust.App
+    settings: Settings
+    model: HealthModel
+    metrics: Metrics
+    table: Any
+    processor: AccountProcessor
+    scores_topic: Any
+    alerts_topic: Any
+    dlq_topic: Any
+    ticks_topic: Any
+    census: Census
+    processing: asyncio.Event = field(default_factory=asyncio.Event)
+    rescore_queue: list[str] = field(default_factory=list)
 
 
 def partition_of(account_id: str, partitions: int) -> int:
@@ -116,41 +135,50 @@ def build_pipeline(
 ) -> Pipeline:
     input_names = {settings.topic(name): name for name in INPUT_TOPICS}
     ticks_name = settings.topic(TICKS)
-    inputs = raw_topic(app, *input_names, ticks_name)
+    input_names[ticks_name] = TICKS
+    inputs = raw_topic(app, *input_names)
     scores = raw_topic(app, settings.topic(SCORES))
     alerts = raw_topic(app, settings.topic(ALERTS))
     dlq = raw_topic(app, settings.topic(DLQ))
     ticks = raw_topic(app, ticks_name)
-    table = app.Table(
-        "account-state",
-        default=None,
-        partitions=settings.partitions,
-        key_type=str,
+    table = app.Table("account-state", default=None, partitions=settings.partitions, key_type=str)
+    state_table = FaustStateTable(table)
+    census = Census(settings.partitions)
+    processor = AccountProcessor(
+        model, state_table, KafkaOutputs(scores, alerts, dlq), metrics, on_health=census.record
     )
-    outputs = KafkaOutputs(settings, scores, alerts, dlq)
-    processor = AccountProcessor(model, table, outputs, metrics)
-    pipeline = Pipeline(app, settings, model, metrics, table, processor, scores, alerts, dlq, ticks)
+    pipeline = Pipeline(
+        app, settings, model, metrics, table, processor, scores, alerts, dlq, ticks, census
+    )
 
     @app.agent(inputs, name="score-accounts")
     async def score_accounts(stream: faust.StreamT[bytes]) -> None:
         pipeline.processing.set()
-        async for event in stream.events():
-            message = event.message
-            if message.topic == ticks_name:
-                ids = orjson.loads(message.value) if message.value else []
-                await processor.rescore([str(i) for i in ids])
-                continue
-            await processor.on_message_safely(
-                RawMessage(
-                    topic=input_names[message.topic],
-                    full_topic=message.topic,
-                    partition=message.partition,
-                    offset=message.offset,
-                    key=message.key,
-                    value=message.value,
-                    headers=list(message.headers or []),
-                )
+        batches = stream.take_events(BATCH_MAX, within=BATCH_SECONDS)  # type: ignore[attr-defined]
+        async for events in batches:
+            state_table.events = {event.message.partition: event for event in events}
+            await processor.process(
+                [
+                    RawMessage(
+                        topic=input_names[event.message.topic],
+                        full_topic=event.message.topic,
+                        partition=event.message.partition,
+                        offset=event.message.offset,
+                        key=event.message.key,
+                        value=event.message.value,
+                        headers=list(event.message.headers or []),
+                    )
+                    for event in events
+                ]
             )
+            state_table.events = {}
+
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]
+    async def forget_decoded_rows(
+        sender: Any, *args: Any, signal: Any = None, **kwargs: Any
+    ) -> None:
+        processor.cache.clear()
+        pipeline.rescore_queue.clear()
 
     @app.timer(settings.rescore_interval_seconds, name="schedule-rescore")  # type: ignore[untyped-decorator]
     async def schedule_rescore() -> None:
@@ -159,38 +187,39 @@ def build_pipeline(
     return pipeline
 
 
-async def request_rescores(pipeline: Pipeline) -> int:
-    """Ask this worker's own partitions to re-evaluate accounts whose health would change.
+def owned_partitions(pipeline: Pipeline) -> set[int]:
+    ticks = pipeline.settings.topic(TICKS)
+    return {tp.partition for tp in pipeline.app.consumer.assignment() if tp.topic == ticks}
 
-    Runs in slices so the event loop stays responsive; sends the requests as
-    tick messages, because table writes are only allowed while processing an
-    event of the same partition.
+
+async def request_rescores(pipeline: Pipeline, slice_size: int = 5_000) -> int:
+    """Ask this worker's partitions to re-evaluate the next slice of its accounts.
+
+    Silence is a signal: scores decay with time alone. Each run takes the next
+    `slice_size` accounts of a pass over all of the worker's accounts, so the
+    cost is bounded and spread; only real changes are published. Requests go
+    through the ticks topic, because table writes need an event of the
+    account's partition.
     """
-    app, settings = pipeline.app, pipeline.settings
-    owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == settings.topic(TICKS)}
+    owned = owned_partitions(pipeline)
+    pipeline.census.keep(owned)
+    pipeline.census.publish(pipeline.metrics)
     if not owned:
         return 0
-    now = pipeline.processor.clock()
-    due: dict[int, list[str]] = defaultdict(list)
-    census = Census()
-    checked = 0
-    for account_id, raw in list(pipeline.table.items()):
-        partition = partition_of(account_id, settings.partitions)
-        if partition not in owned or not raw:
+    partitions = pipeline.settings.partitions
+    if not pipeline.rescore_queue:
+        pipeline.rescore_queue.extend(
+            key for key in list(pipeline.table.keys()) if partition_of(key, partitions) in owned
+        )
+    chosen = pipeline.rescore_queue[:slice_size]
+    del pipeline.rescore_queue[:slice_size]
+    by_partition: dict[int, list[str]] = {}
+    for account_id in chosen:
+        by_partition.setdefault(partition_of(account_id, partitions), []).append(account_id)
+    for partition, ids in by_partition.items():
+        if partition not in owned:
             continue
-        census.count(raw.get("health"))
-        if pipeline.processor.needs_rescore(raw, account_id, now):
-            due[partition].append(account_id)
-        checked += 1
-        if checked % 200 == 0:
-            await asyncio.sleep(0)
-    census.publish(pipeline.metrics)
-    requested = 0
-    for partition, ids in due.items():
         for start in range(0, len(ids), TICK_CHUNK):
             chunk = ids[start : start + TICK_CHUNK]
             await pipeline.ticks_topic.send(value=orjson.dumps(chunk), partition=partition)
-            requested += len(chunk)
-    if requested:
-        log.info("requested re-evaluation of %d of %d accounts", requested, checked)
-    return requested
+    return len(chosen)

@@ -1,17 +1,25 @@
-"""What a worker does with each input message and each re-evaluation request.
+"""What a worker does with a batch of input messages and re-evaluation requests.
 
-Framework-free: the Faust agents in streams.pipeline hand messages in and give
-it a table to read and write and an `Outputs` to publish through, so the whole
+Framework-free: the Faust agent in streams.pipeline hands batches in, with a
+`StateTable` to read and write and `Outputs` to publish through, so the whole
 flow (validate → state → score → alerts) is one readable place.
+
+Work is coalesced per batch, like Kafka Streams' record cache: every event of
+the batch is folded into its account's state, then each touched account is
+scored once, its alerts evaluated once, and its row written once — before the
+batch's offsets are committed, so a crash loses nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, MutableMapping
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+
+import orjson
 
 from models.alert_event import AlertEvent
 from models.alert_rules import AlertRules
@@ -20,9 +28,11 @@ from models.alerting import evaluate_alerts
 from models.health import Health
 from models.model_config import HealthModel
 from models.scoring import score
-from models.state import AccountState, apply_event, new_state
+from models.state import apply_event
 from models.validation import Rejection, RejectReason, parse_message
 from sinks.metrics import Metrics
+from streams.account_entry import AccountEntry, EntryCache
+from streams.topics import TICKS
 
 log = logging.getLogger(__name__)
 
@@ -48,35 +58,15 @@ class Outputs(Protocol):
     async def reject(self, message: RawMessage, rejection: Rejection) -> None: ...
 
 
-@dataclass(slots=True)
-class AccountEntry:
-    """One account's row in the state table: events folded so far, alerts, last health."""
+class StateTable(Protocol):
+    """The per-account state table; `put` writes to the changelog partition given."""
 
-    state: AccountState
-    alerts: AccountAlertState | None
-    health: Health | None
-
-    @classmethod
-    def load(cls, raw: dict[str, Any] | None, account_id: str) -> AccountEntry:
-        if raw is None:
-            return cls(new_state(account_id), None, None)
-        alerts, health = raw.get("alerts"), raw.get("health")
-        return cls(
-            AccountState.model_validate(raw["state"]),
-            AccountAlertState.model_validate(alerts) if alerts else None,
-            Health.model_validate(health) if health else None,
-        )
-
-    def dump(self) -> dict[str, Any]:
-        return {
-            "state": self.state.model_dump(mode="json"),
-            "alerts": self.alerts.model_dump(mode="json") if self.alerts else None,
-            "health": self.health.model_dump(mode="json") if self.health else None,
-        }
+    def get(self, account_id: str) -> dict[str, Any] | None: ...
+    def put(self, account_id: str, partition: int, value: dict[str, Any]) -> None: ...
 
 
 def health_changed(before: Health | None, after: Health) -> bool:
-    """Whether `after` is worth publishing: a different score, band, or confidence."""
+    """Whether `after` is worth publishing: a different score, band, confidence or drivers."""
     if before is None:
         return True
     return (
@@ -88,20 +78,33 @@ def health_changed(before: Health | None, after: Health) -> bool:
     )
 
 
+@dataclass(slots=True)
+class Touched:
+    """An account this batch touched: where its row lives and whether events changed it."""
+
+    partition: int
+    entry: AccountEntry
+    state_changed: bool = False
+
+
 class AccountProcessor:
     def __init__(
         self,
         model: HealthModel,
-        table: MutableMapping[str, Any],
+        table: StateTable,
         outputs: Outputs,
         metrics: Metrics,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        cache: EntryCache | None = None,
+        on_health: Callable[[Health], None] = lambda health: None,
     ) -> None:
         self.model = model
         self.table = table
         self.outputs = outputs
         self.metrics = metrics
         self.clock = clock
+        self.cache = cache if cache is not None else EntryCache()
+        self.on_health = on_health
         self.max_age = timedelta(days=model.longest_window_days)
         self._rules: dict[str | None, AlertRules] = {}
 
@@ -116,86 +119,113 @@ class AccountProcessor:
             self._rules[stage] = rules
         return rules
 
-    async def on_message_safely(self, message: RawMessage) -> None:
-        """Process a message; a failure is dead-lettered with the message, never fatal.
+    def entry(self, account_id: str) -> AccountEntry | None:
+        """The account's decoded row, from the cache or the table (None if unknown)."""
+        cached = self.cache.get(account_id)
+        if cached is not None:
+            return cached
+        raw = self.table.get(account_id)
+        if raw is None:
+            return None
+        entry = AccountEntry.load(raw, account_id)
+        self.cache.put(account_id, entry)
+        return entry
 
-        Otherwise one message that trips a bug would crash the agent, be
-        re-delivered after the restart, and stop the partition for good.
-        """
-        try:
-            await self.on_message(message)
-        except Exception as exc:
-            log.exception(
-                "processing %s[%d]@%d failed", message.full_topic, message.partition, message.offset
-            )
-            detail = f"{type(exc).__name__}: {exc}"[:1000]
-            rejection = Rejection(RejectReason.PROCESSING_ERROR, detail, message.value)
-            await self.outputs.reject(message, rejection)
-            self.metrics.dlq_messages.labels(message.topic, rejection.reason.value).inc()
-            self.metrics.events.labels(message.topic, "rejected").inc()
-
-    async def on_message(self, message: RawMessage) -> None:
+    async def process(self, messages: list[RawMessage]) -> None:
+        """Fold a batch into state, then score, alert and store each touched account once."""
         now = self.clock()
+        touched: dict[str, Touched] = {}
+        outcomes: Counter[tuple[str, str]] = Counter()
+        for message in messages:
+            if message.topic == TICKS:
+                self._take_ticks(message, touched)
+                continue
+            try:
+                await self._fold(message, now, touched, outcomes)
+            except Exception as exc:
+                await self._dead_letter(message, exc)
+                outcomes[(message.topic, "rejected")] += 1
+        for (topic, outcome), number in outcomes.items():
+            self.metrics.events.labels(topic, outcome).inc(number)
+        for account_id, touch in touched.items():
+            try:
+                await self._evaluate(account_id, touch, now)
+            except Exception:
+                log.exception("evaluating account %s failed", account_id)
+                if touch.state_changed:  # keep the events even when scoring trips
+                    self.table.put(account_id, touch.partition, touch.entry.dump())
+
+    def _take_ticks(self, message: RawMessage, touched: dict[str, Touched]) -> None:
+        ids = orjson.loads(message.value) if message.value else []
+        for account_id in ids:
+            account_id = str(account_id)
+            if account_id in touched:
+                continue
+            entry = self.entry(account_id)
+            if entry is not None:
+                touched[account_id] = Touched(message.partition, entry)
+
+    async def _fold(
+        self,
+        message: RawMessage,
+        now: datetime,
+        touched: dict[str, Touched],
+        outcomes: Counter[tuple[str, str]],
+    ) -> None:
         parsed = parse_message(message.topic, message.key, message.value, now, self.max_age)
         for rejection in parsed.rejections:
             await self.outputs.reject(message, rejection)
             self.metrics.dlq_messages.labels(message.topic, rejection.reason.value).inc()
         if parsed.rejections:
-            self.metrics.events.labels(message.topic, "rejected").inc(len(parsed.rejections))
+            outcomes[(message.topic, "rejected")] += len(parsed.rejections)
         if not parsed.events:
             return
         # Keys were checked against account_id: every event here is the same account's.
         account_id = parsed.events[0].account_id
-        entry = AccountEntry.load(self.table.get(account_id), account_id)
+        touch = touched.get(account_id)
+        if touch is None:
+            entry = self.entry(account_id) or AccountEntry.load(None, account_id)
+            touch = touched[account_id] = Touched(message.partition, entry)
         accepted = 0
         lag = self.metrics.event_lag.labels(message.topic)
         for event in parsed.events:
-            if apply_event(entry.state, event, self.model, now):
+            if apply_event(touch.entry.state, event, self.model, now):
                 accepted += 1
                 lag.observe(max(0.0, (now - event.occurred_at).total_seconds()))
-        duplicates = len(parsed.events) - accepted
         if accepted:
-            self.metrics.events.labels(message.topic, "accepted").inc(accepted)
-        if duplicates:
-            self.metrics.events.labels(message.topic, "duplicate").inc(duplicates)
-        if accepted:
-            await self._evaluate(entry, now, "event", state_changed=True)
+            touch.state_changed = True
+            outcomes[(message.topic, "accepted")] += accepted
+        if accepted < len(parsed.events):
+            outcomes[(message.topic, "duplicate")] += len(parsed.events) - accepted
 
-    async def rescore(self, account_ids: list[str]) -> int:
-        """Re-evaluate accounts without new events (silence decays); return how many changed."""
-        now = self.clock()
-        changed = 0
-        for account_id in account_ids:
-            raw = self.table.get(account_id)
-            if raw is None:
-                continue
-            entry = AccountEntry.load(raw, account_id)
-            if await self._evaluate(entry, now, "schedule", state_changed=False):
-                changed += 1
-        return changed
+    async def _dead_letter(self, message: RawMessage, exc: Exception) -> None:
+        """A message the worker failed on (a bug) is kept in the DLQ, never fatal.
 
-    def needs_rescore(self, raw: dict[str, Any], account_id: str, now: datetime) -> bool:
-        """Read-only check used by the scheduler: would a re-evaluation change anything?"""
-        entry = AccountEntry.load(raw, account_id)
+        Otherwise it would crash the agent, be re-delivered after the restart,
+        and stop the partition for good.
+        """
+        log.exception(
+            "processing %s[%d]@%d failed", message.full_topic, message.partition, message.offset
+        )
+        detail = f"{type(exc).__name__}: {exc}"[:1000]
+        rejection = Rejection(RejectReason.PROCESSING_ERROR, detail, message.value)
+        await self.outputs.reject(message, rejection)
+        self.metrics.dlq_messages.labels(message.topic, rejection.reason.value).inc()
+
+    async def _evaluate(self, account_id: str, touch: Touched, now: datetime) -> None:
+        entry = touch.entry
         health = score(entry.state, now, self.model)
-        if health_changed(entry.health, health):
-            return True
-        alerts, events = evaluate_alerts(entry.alerts, health, now, self.rules_for(health))
-        return bool(events) or _phases(alerts) != _phases(entry.alerts)
-
-    async def _evaluate(
-        self, entry: AccountEntry, now: datetime, trigger: str, *, state_changed: bool
-    ) -> bool:
-        health = score(entry.state, now, self.model)
-        self.metrics.scores_computed.labels(trigger).inc()
+        self.metrics.scores_computed.labels("event" if touch.state_changed else "schedule").inc()
         alerts, events = evaluate_alerts(entry.alerts, health, now, self.rules_for(health))
         publish = health_changed(entry.health, health)
         alerts_moved = bool(events) or _phases(alerts) != _phases(entry.alerts)
         entry.alerts = alerts
         if publish:
             entry.health = health
-        if state_changed or publish or alerts_moved:
-            self.table[entry.state.account_id] = entry.dump()
+        self.on_health(health)
+        if touch.state_changed or publish or alerts_moved:
+            self.table.put(account_id, touch.partition, entry.dump())
+        self.cache.put(account_id, entry)
         if publish:
             await self.outputs.score(health)
             self.metrics.score_changes.inc()
@@ -204,7 +234,6 @@ class AccountProcessor:
             self.metrics.alerts.labels(
                 alert.kind.value, alert.severity.value, alert.status.value
             ).inc()
-        return publish or alerts_moved
 
 
 def _phases(state: AccountAlertState | None) -> dict[str, str]:
