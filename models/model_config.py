@@ -8,6 +8,7 @@ precomputed below, so nothing is re-derived per score.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
@@ -42,7 +43,7 @@ class Windows(Strict):
             raise ValueError(f"recent ({self.recent}) must be shorter than baseline")
         return self
 
-    @property
+    @cached_property
     def longest(self) -> int:
         return max(self.recent, self.baseline, self.support, self.sentiment)
 
@@ -137,7 +138,7 @@ class HealthModel(Strict):
         for stage in self.stages:
             self._resolved[stage.value] = self._resolve(stage)
 
-    @property
+    @cached_property
     def longest_window_days(self) -> int:
         return self.windows.longest
 

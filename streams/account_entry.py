@@ -6,9 +6,20 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+from pydantic import BaseModel
+
 from models.alert_state import AccountAlertState
 from models.health import Health
 from models.state import AccountState, new_state
+
+
+class StoredEntry(BaseModel):
+    """The table row's JSON layout, parsed and serialised in one pass by pydantic-core."""
+
+    state: AccountState
+    alerts: AccountAlertState | None = None
+    health: Health | None = None
 
 
 @dataclass(slots=True)
@@ -20,22 +31,25 @@ class AccountEntry:
     health: Health | None
 
     @classmethod
-    def load(cls, raw: dict[str, Any] | None, account_id: str) -> AccountEntry:
+    def load(cls, raw: bytes | None, account_id: str) -> AccountEntry:
         if raw is None:
             return cls(new_state(account_id), None, None)
-        alerts, health = raw.get("alerts"), raw.get("health")
-        return cls(
-            AccountState.model_validate(raw["state"]),
-            AccountAlertState.model_validate(alerts) if alerts else None,
-            Health.model_validate(health) if health else None,
-        )
+        stored = StoredEntry.model_validate_json(raw)
+        return cls(stored.state, stored.alerts, stored.health)
 
-    def dump(self) -> dict[str, Any]:
-        return {
-            "state": self.state.model_dump(mode="json"),
-            "alerts": self.alerts.model_dump(mode="json") if self.alerts else None,
-            "health": self.health.model_dump(mode="json") if self.health else None,
-        }
+    def dump(self) -> bytes:
+        stored = StoredEntry.model_construct(
+            state=self.state, alerts=self.alerts, health=self.health
+        )
+        return stored.model_dump_json().encode()
+
+
+def stored_health(raw: bytes | None) -> dict[str, Any] | None:
+    """Only the last published health of a stored row, as JSON-ready data."""
+    if raw is None:
+        return None
+    health: dict[str, Any] | None = orjson.loads(raw).get("health")
+    return health
 
 
 class EntryCache:

@@ -84,11 +84,11 @@ class FaustStateTable:
         self.table = table
         self.events: dict[int, EventT[Any]] = {}
 
-    def get(self, account_id: str) -> dict[str, Any] | None:
-        value: dict[str, Any] | None = self.table.get(account_id)
+    def get(self, account_id: str) -> bytes | None:
+        value: bytes | None = self.table.get(account_id)
         return value
 
-    def put(self, account_id: str, partition: int, value: dict[str, Any]) -> None:
+    def put(self, account_id: str, partition: int, value: bytes) -> None:
         with self._current(partition):
             self.table[account_id] = value
 
@@ -141,7 +141,13 @@ def build_pipeline(
     alerts = raw_topic(app, settings.topic(ALERTS))
     dlq = raw_topic(app, settings.topic(DLQ))
     ticks = raw_topic(app, ticks_name)
-    table = app.Table("account-state", default=None, partitions=settings.partitions, key_type=str)
+    table = app.Table(
+        "account-state",
+        default=None,
+        partitions=settings.partitions,
+        # Rows are JSON serialised by pydantic-core already: store the bytes as they are.
+        schema=faust.Schema(key_type=str, key_serializer="raw", value_serializer="raw"),
+    )
     state_table = FaustStateTable(table)
     census = Census(settings.partitions)
     processor = AccountProcessor(

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 import orjson
 
@@ -61,8 +61,8 @@ class Outputs(Protocol):
 class StateTable(Protocol):
     """The per-account state table; `put` writes to the changelog partition given."""
 
-    def get(self, account_id: str) -> dict[str, Any] | None: ...
-    def put(self, account_id: str, partition: int, value: dict[str, Any]) -> None: ...
+    def get(self, account_id: str) -> bytes | None: ...
+    def put(self, account_id: str, partition: int, value: bytes) -> None: ...
 
 
 def health_changed(before: Health | None, after: Health) -> bool:
@@ -187,11 +187,17 @@ class AccountProcessor:
             entry = self.entry(account_id) or AccountEntry.load(None, account_id)
             touch = touched[account_id] = Touched(message.partition, entry)
         accepted = 0
-        lag = self.metrics.event_lag.labels(message.topic)
+        newest = None
         for event in parsed.events:
             if apply_event(touch.entry.state, event, self.model, now):
                 accepted += 1
-                lag.observe(max(0.0, (now - event.occurred_at).total_seconds()))
+                if newest is None or event.occurred_at > newest:
+                    newest = event.occurred_at
+        if newest is not None:
+            # Once per message, not per event: a histogram observation costs
+            # as much as folding an event, and a batch shares one arrival.
+            lag = (now - newest).total_seconds()
+            self.metrics.event_lag.labels(message.topic).observe(max(0.0, lag))
         if accepted:
             touch.state_changed = True
             outcomes[(message.topic, "accepted")] += accepted

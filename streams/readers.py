@@ -11,6 +11,8 @@ from typing import Any
 
 import asyncpg
 
+from streams.account_entry import stored_health
+
 PoolGetter = Callable[[], Awaitable[asyncpg.Pool | None]]
 
 _ROW_COLUMNS = """account_id, name, segment, region, line_of_business, csm_owner,
@@ -27,14 +29,13 @@ def _json_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class HealthReader:
-    def __init__(self, table: Mapping[str, Any], pool: PoolGetter) -> None:
+    def __init__(self, table: Mapping[str, bytes], pool: PoolGetter) -> None:
         self.table = table
         self.pool = pool
 
     async def account(self, account_id: str) -> dict[str, Any] | None:
-        raw = self.table.get(account_id)
-        if raw is not None and raw.get("health"):
-            health: dict[str, Any] = raw["health"]
+        health = stored_health(self.table.get(account_id))
+        if health is not None:
             return health
         pool = await self.pool()
         if pool is None:
@@ -67,7 +68,7 @@ class HealthReader:
     async def portfolio(self) -> dict[str, Any]:
         pool = await self.pool()
         if pool is None:
-            healths = [raw["health"] for raw in self.table.values() if raw and raw.get("health")]
+            healths = self._local_healths()
             rows = [
                 {
                     "band": h["band"],
@@ -101,7 +102,7 @@ class HealthReader:
     def _local_accounts(
         self, band: str | None, segment: str | None, csm_owner: str | None, limit: int
     ) -> list[dict[str, Any]]:
-        healths = [raw["health"] for raw in self.table.values() if raw and raw.get("health")]
+        healths = self._local_healths()
         chosen = [
             h
             for h in healths
@@ -111,3 +112,6 @@ class HealthReader:
         ]
         chosen.sort(key=lambda h: (h["score"], h["account_id"]))
         return chosen[:limit]
+
+    def _local_healths(self) -> list[dict[str, Any]]:
+        return [h for h in map(stored_health, self.table.values()) if h is not None]
