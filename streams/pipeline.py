@@ -145,8 +145,9 @@ def build_pipeline(
         "account-state",
         default=None,
         partitions=settings.partitions,
-        # Rows are JSON serialised by pydantic-core already: store the bytes as they are.
-        schema=faust.Schema(key_type=str, key_serializer="raw", value_serializer="raw"),
+        key_type=str,
+        # Rows are JSON serialised by pydantic-core already: Faust stores bytes as they are.
+        value_type=bytes,
     )
     state_table = FaustStateTable(table)
     census = Census(settings.partitions)
