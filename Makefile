@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 WORKERS ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: help venv kafka-jars up down test unit run lint schemas docs bench clean
+.PHONY: help venv kafka-jars up down test unit run lint schemas docs bench clean prometheus-tools
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,7 +41,18 @@ down: ## stop local Kafka and PostgreSQL
 	@deploy/local/kafka.sh stop
 	@test ! -x $(BIN)/python || $(BIN)/python deploy/local/localpg.py stop
 
-test: up ## run the whole suite against the real Kafka and PostgreSQL
+prometheus-tools: ## install prometheus + promtool (Debian package) if promtool is missing
+	@command -v promtool >/dev/null 2>&1 || { \
+	  echo "prometheus-tools: installing Debian's prometheus package"; \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; \
+	  status=$$?; \
+	  if [ -d /run/systemd/system ]; then $$sudo systemctl disable --now prometheus >/dev/null 2>&1; \
+	  else $$sudo service prometheus stop >/dev/null 2>&1; fi; \
+	  exit $$status; \
+	}
+
+test: up prometheus-tools ## run the whole suite against the real Kafka and PostgreSQL
 	@set -a; source $(LOCAL)/env; set +a; $(BIN)/pytest $(PYTEST_ARGS)
 
 unit: venv ## only the fast unit tests (no servers)

@@ -1,0 +1,19 @@
+-- The read-only PostgreSQL role for Grafana's "healthscore PostgreSQL" data source.
+-- Run as the owner of the healthscore tables after the workers have migrated the
+-- schema (re-running is harmless); then set a password outside version control:
+--   ALTER ROLE healthscore_grafana PASSWORD '...';
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'healthscore_grafana') THEN
+        CREATE ROLE healthscore_grafana LOGIN;
+    END IF;
+END
+$$;
+
+-- Grafana runs any SQL a dashboard editor types: reads only, and not for long.
+ALTER ROLE healthscore_grafana SET default_transaction_read_only = on;
+ALTER ROLE healthscore_grafana SET statement_timeout = '30s';
+
+GRANT USAGE ON SCHEMA public TO healthscore_grafana;
+GRANT SELECT ON account_health, score_history, alerts, alert_deliveries, alert_delivery_status
+    TO healthscore_grafana;
