@@ -47,6 +47,52 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(load_settings(), accounts=args.accounts, speed=args.speed, seconds=args.seconds)
 
 
+def _demo_history(args: argparse.Namespace) -> int:
+    from streams.demo_history import run_demo_history
+
+    return run_demo_history(args.accounts, args.days, args.out, args.seed, args.end)
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from streams.backtest_report import run_backtest_cli
+
+    return run_backtest_cli(
+        args.history,
+        days=args.days,
+        k=args.k,
+        json_out=args.json,
+        plot_out=args.plot,
+        contracted=args.contracted,
+        min_history_days=args.min_history_days,
+        model_path=args.model or _model_setting(),
+    )
+
+
+def _model_setting() -> str | None:
+    model = load_settings().model
+    return str(model) if model is not None else None
+
+
+def _days(text: str) -> tuple[int, ...]:
+    try:
+        days = tuple(dict.fromkeys(int(part) for part in text.split(",") if part.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of days: {text!r}") from None
+    if not days or min(days) < 1:
+        raise argparse.ArgumentTypeError("give one or more whole days >= 1, e.g. 60,90")
+    return days
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return value
+
+
 def _top(args: argparse.Namespace) -> int:
     from streams.top import run_top
 
@@ -90,6 +136,41 @@ def parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seconds", type=float, default=None, help="stop after this long")
     demo.set_defaults(run=_demo)
+
+    history = commands.add_parser(
+        "demo-history", help="write the demo company's past as a history file (no Kafka)"
+    )
+    history.add_argument("--accounts", type=_positive, default=300)
+    history.add_argument("--days", type=_positive, default=400)
+    history.add_argument("--out", default="history.jsonl", help="JSONL file to write")
+    history.add_argument("--seed", type=int, default=7)
+    history.add_argument("--end", default=None, help="last simulated day (default: yesterday)")
+    history.set_defaults(run=_demo_history)
+
+    backtest = commands.add_parser(
+        "backtest", help="how well the score N days before renewal outcomes predicted churn"
+    )
+    backtest.add_argument("history", help='JSONL file of {"topic": ..., "event": {...}} lines')
+    backtest.add_argument("--days", type=_days, default=(60, 90), help="horizons (default 60,90)")
+    backtest.add_argument(
+        "--k", type=_positive, default=None, help="precision@k (default: the number of churners)"
+    )
+    backtest.add_argument("--json", default=None, help="write the full results to this file")
+    backtest.add_argument("--plot", default=None, help="write score distributions to this PNG")
+    backtest.add_argument(
+        "--contracted",
+        choices=("separate", "retained", "churn"),
+        default="separate",
+        help="contracted renewals: left out of the comparison (default), retained or churn",
+    )
+    backtest.add_argument(
+        "--min-history-days",
+        type=int,
+        default=30,
+        help="skip outcomes whose snapshot falls this soon after the history starts",
+    )
+    backtest.add_argument("--model", default=None, help="model YAML (default: HS_MODEL)")
+    backtest.set_defaults(run=_backtest)
 
     top = commands.add_parser("top", help="live terminal view of the portfolio")
     top.add_argument("--url", default=None, help="a worker's base URL (default HS_PUBLIC_URL)")

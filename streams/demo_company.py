@@ -4,6 +4,13 @@ Pure generation, no I/O: `Company.day(date)` returns the events of one
 simulated day, per topic. Activity, tickets, survey answers and renewal
 outcomes all follow each account's hidden health, so the score has something
 real to find, and some accounts decline until they churn.
+
+Hidden health is pulled each day towards the account's `target` (plus noise).
+Some accounts start out in trouble (a low target); any account may get into
+trouble later (the champion leaves, a budget is cut) or out of it, about once
+every three years on average. Contracts renew yearly; at each renewal the
+account churns with probability `CHURN_AT_ZERO_HEALTH · (1 - health)²`, so
+churn follows hidden health without being decided by it.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ OWNERS = ("dana", "lee", "morgan", "sam", "alex", "kim")
 STAGES = ("onboarding", "adoption", "adoption", "adoption", "renewal")
 FEATURES = ("reports", "dashboards", "alerts", "exports", "api", "sso", "workflows", "billing")
 ROLES = tuple(Role)
+TROUBLE_PER_DAY = 0.001  # chance per account and day that its target changes
+CHURN_AT_ZERO_HEALTH = 0.75
 NAMES = (
     "Acme",
     "Globex",
@@ -62,8 +71,10 @@ class Account:
     users: list[str]
     roles: dict[str, Role]
     health: float  # hidden, 0..1
-    drift: float  # per day
+    target: float  # where health is heading
+    pull: float  # share of the gap to `target` closed per day
     churned: bool = False
+    renewals: int = 0
     id_prefix: str = "h"
     open_tickets: dict[str, tuple[str, date, bool]] = field(default_factory=dict)
     seq: int = 0
@@ -94,7 +105,8 @@ class Company:
         roles = {users[0]: Role.DEPARTMENT_MANAGER, users[1]: Role.BUSINESS_EXECUTIVE}
         for user in users[2:]:
             roles[user] = rng.choices(ROLES, weights=(1, 1, 3, 12, 2, 4))[0]
-        declining = rng.random() < 0.18
+        health = rng.uniform(0.35, 0.95)
+        target, pull = (health, 0.01) if rng.random() >= 0.18 else self._trouble()
         return Account(
             account_id=f"acct-{index:04d}",
             name=f"{NAMES[index % len(NAMES)]} {segment.replace('_', ' ').title()} {index}",
@@ -107,9 +119,23 @@ class Company:
             stage=rng.choice(STAGES),
             users=users,
             roles=roles,
-            health=rng.uniform(0.35, 0.95),
-            drift=-rng.uniform(0.01, 0.03) if declining else rng.gauss(0.001, 0.004),
+            health=health,
+            target=target,
+            pull=pull,
         )
+
+    def _trouble(self) -> tuple[float, float]:
+        return self.rng.uniform(0.02, 0.3), self.rng.uniform(0.02, 0.06)
+
+    def _drift(self, a: Account, fraction: float) -> None:
+        rng = self.rng
+        if rng.random() < TROUBLE_PER_DAY * fraction:
+            if a.target > 0.4:
+                a.target, a.pull = self._trouble()
+            else:
+                a.target, a.pull = rng.uniform(0.5, 0.9), 0.02
+        step = (a.target - a.health) * a.pull + rng.gauss(0, 0.01)
+        a.health = min(1.0, max(0.02, a.health + step * fraction))
 
     def go_live(self, run_id: str) -> None:
         """Give live events ids of this run: history is the same every run (and deduplicated
@@ -143,13 +169,7 @@ class Company:
         for account in self.accounts:
             if account.churned:
                 continue
-            account.health = min(
-                1.0,
-                max(
-                    0.02,
-                    account.health + account.drift * fraction + self.rng.gauss(0, 0.01) * fraction,
-                ),
-            )
+            self._drift(account, fraction)
             self._logins(account, today, fraction, events["logins"])
             self._tickets(account, today, fraction, events["tickets"])
             if self.rng.random() < 0.04 * fraction:
@@ -234,7 +254,9 @@ class Company:
 
     def _renew(self, a: Account, today: date, events: Events) -> None:
         rng = self.rng
-        if rng.random() < (1 - a.health) ** 2:
+        a.renewals += 1
+        when = self._at(today)
+        if rng.random() < CHURN_AT_ZERO_HEALTH * (1 - a.health) ** 2:
             status, new_arr = "churned", 0.0
             a.churned = True
         elif a.health > 0.75 and rng.random() < 0.4:
@@ -247,8 +269,8 @@ class Company:
             {
                 "event_id": a.next_id("renewal"),
                 "account_id": a.account_id,
-                "occurred_at": self._at(today),
-                "contract_id": f"{a.account_id}-c{today.year}",
+                "occurred_at": when,
+                "contract_id": f"{a.account_id}-c{a.renewals}",
                 "status": status,
                 "renewal_date": a.renewal_date.isoformat(),
                 "arr": a.arr,
@@ -259,4 +281,7 @@ class Company:
             a.arr = new_arr
             a.renewal_date = today + timedelta(days=365)
             a.stage = "adoption"
-            events["accounts"].append(self._profile(a, datetime.now(UTC)))
+            if a.target < 0.4 and rng.random() < 0.5:
+                # Renewed in spite of trouble: the success plan agreed with it often works.
+                a.target, a.pull = rng.uniform(0.5, 0.85), 0.03
+            events["accounts"].append(self._profile(a, datetime.fromisoformat(when)))
