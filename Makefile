@@ -61,6 +61,9 @@ unit: venv ## only the fast unit tests (no servers)
 run: up ## local Kafka + PostgreSQL, worker(s), demo producer and the live view; Ctrl-C stops
 	@set -a; source $(LOCAL)/env; set +a; $(BIN)/python -m streams.run_local --workers $(WORKERS)
 
+bench: up ## the performance harness: throughput, latency, recovery, cost (several minutes)
+	@set -a; source $(LOCAL)/env; set +a; $(BIN)/python -m bench.run $(BENCH_ARGS)
+
 lint: venv ## ruff + mypy
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .

@@ -1,0 +1,99 @@
+"""End-to-end latency at a fixed offered load: produce → health.scores and → health.alerts.
+
+Probe accounts receive one stale login each (no login for 60 days): their first
+score is published and, with a model whose alerts fire at once, a band_entered
+alert follows. Background accounts carry the offered load meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from bench.workload import single_messages
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    if len(samples) < 2:
+        return {
+            "p50": samples[0] if samples else 0.0,
+            "p95": 0.0,
+            "p99": 0.0,
+            "count": len(samples),
+        }
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98], "count": len(samples)}
+
+
+async def _collect(
+    consumer: AIOKafkaConsumer, arrivals: dict[bytes, float], stop: asyncio.Event
+) -> None:
+    while not stop.is_set():
+        batches = await consumer.getmany(timeout_ms=100)
+        now = time.perf_counter()
+        for records in batches.values():
+            for record in records:
+                if record.key is not None and record.key.startswith(b"probe-"):
+                    arrivals.setdefault(record.key, now)
+
+
+async def measure_latency(
+    bootstrap: str, prefix: str, rate: float, seconds: float, accounts: int
+) -> dict[str, dict[str, float]]:
+    """Offer `rate` events/s for `seconds`, with a probe every 100 ms; latency percentiles."""
+    consumers = {}
+    arrivals: dict[str, dict[bytes, float]] = {"scores": {}, "alerts": {}}
+    for name in arrivals:
+        topic = f"{prefix}health.{name}"
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            auto_offset_reset="latest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        await consumer.seek_to_end()
+        consumers[name] = consumer
+    stop = asyncio.Event()
+    collectors = [asyncio.create_task(_collect(c, arrivals[n], stop)) for n, c in consumers.items()]
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=2)
+    await producer.start()
+    sent: dict[bytes, float] = {}
+    background = single_messages(int(rate * seconds) + 1, accounts, seed=97)
+    stale = (datetime.now(UTC) - timedelta(days=60)).isoformat()
+    try:
+        started = time.perf_counter()
+        tick = 0
+        while time.perf_counter() - started < seconds:
+            tick += 1
+            for _ in range(max(1, int(rate / 10))):
+                topic, key, value = next(background)
+                await producer.send(prefix + topic, value=value, key=key)
+            probe = f"probe-{tick}".encode()
+            event = {
+                "event_id": f"probe-{tick}",
+                "account_id": probe.decode(),
+                "occurred_at": stale,
+                "user_id": "u1",
+            }
+            sent[probe] = time.perf_counter()
+            await producer.send(prefix + "logins", value=orjson.dumps(event), key=probe)
+            await asyncio.sleep(max(0.0, started + tick * 0.1 - time.perf_counter()))
+        await producer.flush()
+        await asyncio.sleep(5)  # let the last probes arrive
+    finally:
+        stop.set()
+        await asyncio.gather(*collectors)
+        await producer.stop()
+        for consumer in consumers.values():
+            await consumer.stop()
+    return {
+        name: percentiles([got[key] - sent[key] for key in sent if key in got])
+        for name, got in arrivals.items()
+    } | {"offered_events_per_second": {"rate": rate, "probes": float(len(sent))}}
