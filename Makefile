@@ -17,8 +17,9 @@ help: ## list the targets
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || { echo "venv: creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
-	@echo "venv: installing healthscore and its dependencies (first time takes a minute)…"
-	@$(BIN)/pip install --progress-bar off -q -e '.[dev]'
+	@echo "venv: installing healthscore and its dependencies (the first time takes a few minutes)…"
+	@set -o pipefail; $(BIN)/pip install --progress-bar off -e '.[dev]' \
+	  | { grep --line-buffered -E '^(Collecting|Successfully)' || true; }
 	@rm -f $(VENV)/.installed-*; touch $@
 
 venv: $(STAMP) ## create .venv and install the project (idempotent)
@@ -58,8 +59,9 @@ test: up prometheus-tools ## run the whole suite against the real Kafka and Post
 unit: venv ## only the fast unit tests (no servers)
 	@$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-run: up ## local Kafka + PostgreSQL, worker(s), demo producer and the live view; Ctrl-C stops
-	@set -a; source $(LOCAL)/env; set +a; $(BIN)/python -m streams.run_local --workers $(WORKERS)
+run: up ## local Kafka + PostgreSQL, worker(s), demo producer and the live view; Ctrl-C stops all
+	@given=$${HS_PG_DSN:+1}; set -a; source $(LOCAL)/env; set +a; \
+	  HS_PG_DSN_GIVEN=$$given $(BIN)/python -m streams.run_local --workers $(WORKERS) --stop-servers
 
 bench: up ## the performance harness: throughput, latency, recovery, cost (several minutes)
 	@set -a; source $(LOCAL)/env; set +a; $(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -1,6 +1,7 @@
 """`make run`: workers, the demo producer and the live view, on the local Kafka and PostgreSQL.
 
-Ctrl-C stops everything this started; `make down` stops the servers.
+Ctrl-C stops everything: the workers, the demo and, with --stop-servers (as
+`make run` passes), the local Kafka broker and PostgreSQL too.
 """
 
 from __future__ import annotations
@@ -52,10 +53,19 @@ def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
             process.kill()
 
 
+def stop_servers() -> None:
+    subprocess.run(["deploy/local/kafka.sh", "stop"], check=False)
+    if not os.environ.get("HS_PG_DSN_GIVEN"):
+        subprocess.run([sys.executable, "deploy/local/localpg.py", "stop"], check=False)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--accounts", type=int, default=300)
+    parser.add_argument(
+        "--stop-servers", action="store_true", help="stop the local Kafka and PostgreSQL on exit"
+    )
     args = parser.parse_args()
     processes: list[subprocess.Popen[bytes]] = []
     try:
@@ -88,8 +98,12 @@ def main() -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        # A second Ctrl-C must not cut the clean-up short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("\nrun: stopping workers and the demo…", file=sys.stderr)
         stop_all(processes)
+        if args.stop_servers:
+            stop_servers()
 
 
 if __name__ == "__main__":
