@@ -1,31 +1,31 @@
 """Answers for the HTTP API: this worker's own table first, PostgreSQL for the rest.
 
 Any worker answers for any account: an account owned by another worker is read
-from PostgreSQL, where every worker stores current health.
+from PostgreSQL, where every worker stores current health. Both sources give
+`Health` values, so an answer has one shape wherever it came from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import asyncpg
 
+from models.health import Band, Health
 from streams.account_entry import stored_health
+from streams.api_models import AccountQuery, Portfolio, Tally
 
 PoolGetter = Callable[[], Awaitable[asyncpg.Pool | None]]
 
 _ROW_COLUMNS = """account_id, name, segment, region, line_of_business, csm_owner,
     lifecycle_stage, arr, renewal_date, score, band, confidence, components, drivers,
     model_version, updated_at, last_event_at"""
+UNKNOWN_SEGMENT = "unknown"
 
 
-def _json_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(row)
-    for key in ("renewal_date", "updated_at", "last_event_at"):
-        if out.get(key) is not None:
-            out[key] = out[key].isoformat()
-    return out
+def _health(raw: bytes | None) -> Health | None:
+    data = stored_health(raw)
+    return None if data is None else Health.model_validate(data)
 
 
 class HealthReader:
@@ -33,8 +33,8 @@ class HealthReader:
         self.table = table
         self.pool = pool
 
-    async def account(self, account_id: str) -> dict[str, Any] | None:
-        health = stored_health(self.table.get(account_id))
+    async def account(self, account_id: str) -> Health | None:
+        health = _health(self.table.get(account_id))
         if health is not None:
             return health
         pool = await self.pool()
@@ -43,14 +43,12 @@ class HealthReader:
         row = await pool.fetchrow(
             f"SELECT {_ROW_COLUMNS} FROM account_health WHERE account_id = $1", account_id
         )
-        return None if row is None else _json_row(row)
+        return None if row is None else Health.model_validate(dict(row))
 
-    async def accounts(
-        self, *, band: str | None, segment: str | None, csm_owner: str | None, limit: int
-    ) -> list[dict[str, Any]]:
+    async def accounts(self, query: AccountQuery) -> list[Health]:
         pool = await self.pool()
         if pool is None:
-            return self._local_accounts(band, segment, csm_owner, limit)
+            return self._local_accounts(query)
         rows = await pool.fetch(
             f"""SELECT {_ROW_COLUMNS} FROM account_health
                 WHERE ($1::text IS NULL OR band = $1)
@@ -58,60 +56,52 @@ class HealthReader:
                   AND ($3::text IS NULL OR csm_owner = $3)
                 ORDER BY score ASC, account_id
                 LIMIT $4""",
-            band,
-            segment,
-            csm_owner,
-            limit,
+            query.band,
+            query.segment,
+            query.csm_owner,
+            query.limit,
         )
-        return [_json_row(row) for row in rows]
+        return [Health.model_validate(dict(row)) for row in rows]
 
-    async def portfolio(self) -> dict[str, Any]:
+    async def portfolio(self) -> Portfolio:
         pool = await self.pool()
         if pool is None:
-            healths = self._local_healths()
-            rows = [
-                {
-                    "band": h["band"],
-                    "segment": h.get("segment"),
-                    "accounts": 1,
-                    "arr": h.get("arr") or 0.0,
-                }
-                for h in healths
+            cells: Iterable[tuple[str, str | None, int, float]] = [
+                (h.band, h.segment, 1, h.arr or 0.0) for h in self._local_healths()
             ]
         else:
-            rows = [
-                dict(r)
-                for r in await pool.fetch(
-                    """SELECT band, segment, count(*) AS accounts, coalesce(sum(arr), 0) AS arr
+            rows = await pool.fetch(
+                """SELECT band, segment, count(*) AS accounts, coalesce(sum(arr), 0) AS arr
                    FROM account_health GROUP BY band, segment"""
-                )
-            ]
-        by_band: dict[str, dict[str, float]] = {}
-        by_segment: dict[str, dict[str, dict[str, float]]] = {}
-        for row in rows:
-            band = by_band.setdefault(row["band"], {"accounts": 0, "arr": 0.0})
-            band["accounts"] += row["accounts"]
-            band["arr"] += float(row["arr"])
-            segment = by_segment.setdefault(row["segment"] or "unknown", {})
-            cell = segment.setdefault(row["band"], {"accounts": 0, "arr": 0.0})
-            cell["accounts"] += row["accounts"]
-            cell["arr"] += float(row["arr"])
-        total = sum(b["accounts"] for b in by_band.values())
-        return {"accounts": total, "bands": by_band, "segments": by_segment}
+            )
+            cells = [(r["band"], r["segment"], r["accounts"], r["arr"]) for r in rows]
+        return tally(cells)
 
-    def _local_accounts(
-        self, band: str | None, segment: str | None, csm_owner: str | None, limit: int
-    ) -> list[dict[str, Any]]:
-        healths = self._local_healths()
+    def _local_accounts(self, query: AccountQuery) -> list[Health]:
         chosen = [
             h
-            for h in healths
-            if (band is None or h["band"] == band)
-            and (segment is None or h.get("segment") == segment)
-            and (csm_owner is None or h.get("csm_owner") == csm_owner)
+            for h in self._local_healths()
+            if (query.band is None or h.band == query.band)
+            and (query.segment is None or h.segment == query.segment)
+            and (query.csm_owner is None or h.csm_owner == query.csm_owner)
         ]
-        chosen.sort(key=lambda h: (h["score"], h["account_id"]))
-        return chosen[:limit]
+        chosen.sort(key=lambda h: (h.score, h.account_id))
+        return chosen[: query.limit]
 
-    def _local_healths(self) -> list[dict[str, Any]]:
-        return [h for h in map(stored_health, self.table.values()) if h is not None]
+    def _local_healths(self) -> list[Health]:
+        return [h for h in map(_health, self.table.values()) if h is not None]
+
+
+def tally(cells: Iterable[tuple[str, str | None, int, float]]) -> Portfolio:
+    """Sum (band, segment, accounts, arr) cells into the portfolio answer."""
+    bands = {band: Tally(accounts=0, arr=0.0) for band in Band}
+    segments: dict[str, dict[Band, Tally]] = {}
+    for band_name, segment, accounts, arr in cells:
+        band = Band(band_name)
+        per_segment = segments.setdefault(segment or UNKNOWN_SEGMENT, {})
+        for cell in (bands[band], per_segment.setdefault(band, Tally(accounts=0, arr=0.0))):
+            cell.accounts += accounts
+            cell.arr += float(arr)
+    return Portfolio(
+        accounts=sum(cell.accounts for cell in bands.values()), bands=bands, segments=segments
+    )

@@ -1,4 +1,4 @@
-"""HTTP views on the worker's Faust web server (SPEC §6)."""
+"""HTTP views on the worker's Faust web server (SPEC §6); described by docs/openapi.json."""
 
 from __future__ import annotations
 
@@ -6,14 +6,40 @@ import hmac
 from typing import Any
 
 import faust
-from faust.web import Request, View
+from faust.web import Request, Response, View
 from prometheus_client import generate_latest
+from pydantic import BaseModel, ValidationError
 
+from streams.api_models import (
+    AccountList,
+    AccountQuery,
+    ErrorBody,
+    Liveness,
+    Readiness,
+    UnknownAccount,
+)
+from streams.openapi import JSON, render_openapi
 from streams.pipeline import Pipeline
 from streams.readers import HealthReader
 
 # Prometheus' text format 0.0.4; aiohttp refuses a charset inside content_type.
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
+UNAUTHORIZED = ErrorBody(error="missing or wrong bearer token")
+
+
+def answer(view: View, body: BaseModel, status: int = 200, **headers: str) -> Response:
+    """`body` serialised by pydantic, exactly as docs/openapi.json describes it."""
+    return view.bytes(
+        body.model_dump_json().encode(), content_type=JSON, status=status, headers=headers
+    )
+
+
+def query_error(exc: ValidationError) -> ErrorBody:
+    problems = [
+        f"{'.'.join(str(part) for part in error['loc']) or 'query'}: {error['msg']}"
+        for error in exc.errors()
+    ]
+    return ErrorBody(error="; ".join(problems))
 
 
 class GuardedView(View):
@@ -25,16 +51,13 @@ class GuardedView(View):
         if self.expected is not None:
             given = request.headers.get("Authorization", "").encode()
             if not hmac.compare_digest(given, self.expected):
-                return self.json(
-                    {"error": "missing or wrong bearer token"},
-                    status=401,
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
+                return answer(self, UNAUTHORIZED, 401, **{"WWW-Authenticate": "Bearer"})
         return await super().dispatch(request)
 
 
 def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> None:
     token = pipeline.settings.api_token
+    openapi = render_openapi().encode()
 
     class Guarded(GuardedView):
         expected = f"Bearer {token.get_secret_value()}".encode() if token else None
@@ -42,20 +65,17 @@ def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> No
     @app.page("/healthz")
     class Healthz(View):
         async def get(self, request: Request) -> Any:
-            return self.json({"status": "ok"})
+            return answer(self, Liveness())
 
     @app.page("/readyz")
     class Readyz(Guarded):
         async def get(self, request: Request) -> Any:
             # The concrete TableManager has `recovery`; its typed interface does not.
             recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
-            ready = recovered and pipeline.processing.is_set() and not app.rebalancing
-            body = {
-                "ready": ready,
-                "tables_recovered": recovered,
-                "processing": pipeline.processing.is_set(),
-            }
-            return self.json(body, status=200 if ready else 503)
+            processing = pipeline.processing.is_set()
+            ready = recovered and processing and not app.rebalancing
+            body = Readiness(ready=ready, tables_recovered=recovered, processing=processing)
+            return answer(self, body, 200 if ready else 503)
 
     @app.page("/metrics")
     class Metrics(View):
@@ -64,36 +84,31 @@ def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> No
                 generate_latest(pipeline.metrics.registry), content_type=METRICS_CONTENT_TYPE
             )
 
+    @app.page("/openapi.json")
+    class OpenApi(View):
+        async def get(self, request: Request) -> Any:
+            return self.bytes(openapi, content_type=JSON)
+
     @app.page("/accounts/{account_id}")
     class Account(Guarded):
         async def get(self, request: Request, account_id: str) -> Any:
             found = await reader.account(account_id)
             if found is None:
-                return self.json({"error": "unknown account", "account_id": account_id}, status=404)
-            return self.json(found)
+                return answer(
+                    self, UnknownAccount(error="unknown account", account_id=account_id), 404
+                )
+            return answer(self, found)
 
     @app.page("/accounts")
     class Accounts(Guarded):
         async def get(self, request: Request) -> Any:
-            query: dict[str, Any] = dict(request.query)
             try:
-                limit = int(query.get("limit", 50))
-            except ValueError:
-                return self.json({"error": "limit must be an integer"}, status=400)
-            if not 1 <= limit <= 1000:
-                return self.json({"error": "limit must be between 1 and 1000"}, status=400)
-            band = query.get("band")
-            if band is not None and band not in ("healthy", "at_risk", "critical"):
-                return self.json({"error": "band must be healthy, at_risk or critical"}, status=400)
-            rows = await reader.accounts(
-                band=band,
-                segment=query.get("segment"),
-                csm_owner=query.get("csm_owner"),
-                limit=limit,
-            )
-            return self.json({"accounts": rows})
+                query = AccountQuery.parse(request.query)
+            except ValidationError as exc:
+                return answer(self, query_error(exc), 400)
+            return answer(self, AccountList(accounts=await reader.accounts(query)))
 
     @app.page("/portfolio")
     class Portfolio(Guarded):
         async def get(self, request: Request) -> Any:
-            return self.json(await reader.portfolio())
+            return answer(self, await reader.portfolio())

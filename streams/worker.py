@@ -14,6 +14,7 @@ from models.routing import load_routes
 from sinks.metrics import create_metrics
 from streams.alert_delivery import attach_alert_delivery
 from streams.app import create_app
+from streams.faust_metrics import attach_faust_metrics
 from streams.pipeline import build_pipeline
 from streams.readers import HealthReader
 from streams.settings import Settings
@@ -43,6 +44,8 @@ def wait_for_topics(settings: Settings, timeout: float = 120.0) -> None:
 
 def build_worker_app(settings: Settings) -> faust.App:
     model = load_model(str(settings.model) if settings.model else None)
+    # Faust creates only the last level of its data directory.
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     metrics = create_metrics()
     app = create_app(settings)
     pipeline = build_pipeline(app, settings, model, metrics)
@@ -53,6 +56,7 @@ def build_worker_app(settings: Settings) -> faust.App:
     routes = load_routes(str(settings.routes) if settings.routes else None)
     attach_alert_delivery(app, pipeline, database, routes)
     attach_views(app, pipeline, HealthReader(pipeline.table, database.pool_if_ready))
+    attach_faust_metrics(app, metrics.registry)
     return app
 
 

@@ -1,0 +1,530 @@
+"""The HTTP API against the real thing: answers equal what PostgreSQL holds, match
+docs/openapi.json, and HS_API_TOKEN guards what it should.
+
+One worker scores a handful of accounts under a segment and two CSM owners
+unique to this run (other tests share the database); a second worker, started
+with HS_API_TOKEN and owning none of them, answers for them from PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+import pytest
+
+from streams.openapi import DOCUMENT
+from tests.support.kafka_io import produce
+from tests.support.openapi import check_answer, load_document
+from tests.support.worker import WorkerProcess, new_worker, worker_env
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "api-test-token-" + uuid.uuid4().hex
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+ACCOUNTS = 6
+HEALTH_COLUMNS = """account_id, name, segment, region, line_of_business, csm_owner,
+    lifecycle_stage, arr, renewal_date, score, band, confidence, components, drivers,
+    model_version, updated_at, last_event_at"""
+SETTLE_SECONDS = 45.0
+
+
+class TokenWorker(WorkerProcess):
+    """A worker whose /readyz needs the bearer token, so waiting for it sends the token."""
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.tail()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", headers=AUTH, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError(f"worker not ready after {timeout} s:\n{self.tail()}")
+
+
+@pytest.fixture(scope="module")
+def guarded_worker(
+    kafka_bootstrap: str, pg_dsn: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WorkerProcess]:
+    folder = tmp_path_factory.mktemp("guarded-worker")
+    plain = new_worker(worker_env(kafka_bootstrap, pg_dsn, folder, HS_API_TOKEN=TOKEN), folder)
+    process = TokenWorker(env=plain.env, port=plain.port, log_path=plain.log_path)
+    try:
+        process.start()
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+async def db(pg_dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(pg_dsn)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="module")
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return load_document()
+
+
+# --- the accounts -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seeded:
+    segment: str
+    owners: dict[str, str]
+    accounts: list[str]
+    unhealthy: list[str]
+    arr: dict[str, float | None]
+
+
+def ago(**delta: float) -> str:
+    return (datetime.now(UTC) - timedelta(**delta)).isoformat()
+
+
+def event(account: str, occurred_at: str | None = None, **fields: Any) -> dict[str, Any]:
+    return {
+        "event_id": uuid.uuid4().hex,
+        "account_id": account,
+        "occurred_at": occurred_at or ago(hours=1),
+        **fields,
+    }
+
+
+def in_days(days: int) -> str:
+    return (date.today() + timedelta(days=days)).isoformat()
+
+
+def healthy(account: str) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "logins": [
+            event(account, ago(hours=h), user_id=f"u{h % 5}", feature=f"f{h % 4}")
+            for h in range(1, 48, 2)
+        ],
+        "tickets": [
+            event(account, ticket_id="T1", status="opened", priority="normal"),
+            event(account, ticket_id="T1", status="resolved", priority="normal", csat=5),
+        ],
+        "nps": [event(account, respondent_id="r1", score=10, role="business_executive")],
+        "renewals": [
+            event(account, contract_id="C1", status="upcoming", renewal_date=in_days(200), arr=1.0)
+        ],
+    }
+
+
+def unhealthy(account: str) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "logins": [event(account, ago(days=60), user_id="u1")],
+        "tickets": [
+            event(account, ago(days=20), ticket_id=f"T{n}", status="opened", priority="urgent")
+            for n in range(4)
+        ],
+        "nps": [
+            event(account, ago(days=3), respondent_id=f"d{n}", score=1, role="finance_executive")
+            for n in range(3)
+        ],
+        "renewals": [
+            event(account, contract_id="C1", status="upcoming", renewal_date=in_days(25), arr=1.0)
+        ],
+    }
+
+
+async def send(bootstrap: str, worker: WorkerProcess, per_topic: dict[str, list[Any]]) -> None:
+    """Per topic, one batch message (a JSON array) per account."""
+    prefix = worker.env["HS_TOPIC_PREFIX"]
+    for topic, events in per_topic.items():
+        by_account: dict[str, list[dict[str, Any]]] = {}
+        for e in events:
+            by_account.setdefault(e["account_id"], []).append(e)
+        messages = [(a.encode(), orjson.dumps(batch)) for a, batch in by_account.items()]
+        await produce(bootstrap, prefix + topic, messages)
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[bool]], what: str, worker: WorkerProcess
+) -> None:
+    deadline = time.monotonic() + 90
+    while not await check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}; worker log:\n{worker.tail(40)}")
+        await asyncio.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+async def seeded(worker: WorkerProcess, kafka_bootstrap: str, db: asyncpg.Connection) -> Seeded:
+    run = uuid.uuid4().hex[:8]
+    segment = f"api-{run}"
+    owners = {name: f"{name}-{run}" for name in ("ana", "ben")}
+    accounts = [f"api-{run}-{i}" for i in range(ACCOUNTS)]
+    unhealthy_ones = accounts[1::2]
+    arr: dict[str, float | None] = {
+        a: None if i == ACCOUNTS - 1 else 1000.0 * (i + 1) for i, a in enumerate(accounts)
+    }
+    profiles = [
+        event(
+            a,
+            ago(days=1),
+            name=f"Account {i}",
+            segment=segment,
+            csm_owner=owners["ana" if i < ACCOUNTS // 2 else "ben"],
+            region="emea",
+            renewal_date=in_days(30 + i),
+            lifecycle_stage="adoption",
+            **({} if arr[a] is None else {"arr": arr[a]}),
+        )
+        for i, a in enumerate(accounts)
+    ]
+    await send(kafka_bootstrap, worker, {"accounts": profiles})
+
+    async def profiled() -> bool:
+        n = await db.fetchval("SELECT count(*) FROM account_health WHERE segment = $1", segment)
+        return bool(n == ACCOUNTS)
+
+    await wait_until(profiled, "the profiles never reached account_health", worker)
+
+    events: dict[str, list[dict[str, Any]]] = {}
+    for account in accounts:
+        build = unhealthy if account in unhealthy_ones else healthy
+        for topic, topic_events in build(account).items():
+            events.setdefault(topic, []).extend(topic_events)
+    await send(kafka_bootstrap, worker, events)
+
+    async def scored() -> bool:
+        rows = await db.fetch(
+            "SELECT account_id, band FROM account_health WHERE segment = $1", segment
+        )
+        bands = {r["account_id"]: r["band"] for r in rows}
+        return all((bands.get(a) == "healthy") == (a not in unhealthy_ones) for a in accounts)
+
+    await wait_until(scored, "the accounts never reached their bands", worker)
+    return Seeded(segment, owners, accounts, unhealthy_ones, arr)
+
+
+# --- comparing answers with rows ----------------------------------------------------------
+
+
+def as_answer(row: asyncpg.Record) -> dict[str, Any]:
+    """An account_health row in the API's JSON types (jsonb is text on this connection)."""
+    out = dict(row)
+    out["components"] = json.loads(out["components"])
+    out["drivers"] = json.loads(out["drivers"])
+    return out
+
+
+def parsed(body: dict[str, Any]) -> dict[str, Any]:
+    """An API answer with its dates and times parsed, for comparing with a row."""
+    out = dict(body)
+    for key in ("updated_at", "last_event_at"):
+        if out[key] is not None:
+            out[key] = datetime.fromisoformat(out[key])
+    if out["renewal_date"] is not None:
+        out["renewal_date"] = date.fromisoformat(out["renewal_date"])
+    return out
+
+
+async def settled(
+    read_rows: Callable[[], Awaitable[Any]],
+    read_answer: Callable[[], Awaitable[Any]],
+    same: Callable[[Any, Any], bool],
+) -> tuple[Any, Any]:
+    """Rows and an answer that agree while the rows stood still (re-scoring moves them)."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        before = await read_rows()
+        answer = await read_answer()
+        after = await read_rows()
+        if before == after and same(after, answer):
+            return after, answer
+        if time.monotonic() > deadline:
+            return after, answer
+        await asyncio.sleep(0.5)
+
+
+# --- the tests ----------------------------------------------------------------------------
+
+
+async def test_an_account_answer_equals_its_account_health_row(
+    worker: WorkerProcess,
+    seeded: Seeded,
+    db: asyncpg.Connection,
+    client: httpx.AsyncClient,
+    document: dict[str, Any],
+) -> None:
+    for account in seeded.accounts:
+
+        async def row(account: str = account) -> dict[str, Any]:
+            found = await db.fetchrow(
+                f"SELECT {HEALTH_COLUMNS} FROM account_health WHERE account_id = $1", account
+            )
+            assert found is not None
+            return as_answer(found)
+
+        async def answer(account: str = account) -> httpx.Response:
+            return await client.get(f"{worker.url}/accounts/{account}")
+
+        expected, response = await settled(
+            row, answer, lambda r, a: a.status_code == 200 and parsed(a.json()) == r
+        )
+        body = check_answer(document, "/accounts/{account_id}", response)
+        assert set(body) == set(expected), "the answer has exactly the table's columns"
+        assert parsed(body) == expected
+        assert body["segment"] == seeded.segment
+        assert body["arr"] == seeded.arr[account]
+        assert set(body["components"]) == {"engagement", "support", "sentiment", "commercial"}
+        assert body["drivers"], "every score says why"
+
+
+async def test_any_worker_answers_any_account_in_the_same_shape(
+    worker: WorkerProcess,
+    guarded_worker: WorkerProcess,
+    seeded: Seeded,
+    client: httpx.AsyncClient,
+    document: dict[str, Any],
+) -> None:
+    """The guarded worker owns none of these accounts: it answers from PostgreSQL."""
+    for account in seeded.accounts:
+
+        async def owner(account: str = account) -> Any:
+            return (await client.get(f"{worker.url}/accounts/{account}")).json()
+
+        async def other(account: str = account) -> httpx.Response:
+            return await client.get(f"{guarded_worker.url}/accounts/{account}", headers=AUTH)
+
+        from_table, response = await settled(owner, other, lambda t, r: r.json() == t)
+        from_postgres = check_answer(document, "/accounts/{account_id}", response)
+        assert from_postgres == from_table
+        assert list(from_postgres) == list(from_table), "same fields in the same order"
+
+
+async def test_an_unknown_account_is_404(
+    worker: WorkerProcess, client: httpx.AsyncClient, document: dict[str, Any]
+) -> None:
+    nobody = f"nobody-{uuid.uuid4().hex}"
+    response = await client.get(f"{worker.url}/accounts/{nobody}")
+    assert response.status_code == 404
+    assert check_answer(document, "/accounts/{account_id}", response)["account_id"] == nobody
+
+
+LIST_QUERIES: list[tuple[str, dict[str, str]]] = [
+    ("segment", {"limit": "100"}),
+    ("segment, worst two", {"limit": "2"}),
+    ("segment, healthy", {"band": "healthy"}),
+    ("segment, critical", {"band": "critical"}),
+    ("segment, at_risk", {"band": "at_risk"}),
+    ("segment and owner", {"csm_owner": "ana"}),
+    ("owner only", {"csm_owner": "ben", "segment": ""}),
+    ("segment, owner, band, limit", {"csm_owner": "ana", "band": "healthy", "limit": "1"}),
+]
+
+
+@pytest.mark.parametrize(("case", "params"), LIST_QUERIES, ids=[c for c, _ in LIST_QUERIES])
+async def test_account_lists_are_exactly_the_matching_rows_worst_first(
+    case: str,
+    params: dict[str, str],
+    worker: WorkerProcess,
+    seeded: Seeded,
+    db: asyncpg.Connection,
+    client: httpx.AsyncClient,
+    document: dict[str, Any],
+) -> None:
+    query = {"segment": seeded.segment, **params}
+    if "csm_owner" in query:
+        query["csm_owner"] = seeded.owners[query["csm_owner"]]
+    band = query.get("band") or None
+    segment = query.get("segment") or None
+    owner = query.get("csm_owner") or None
+    limit = int(query.get("limit", "50"))
+
+    async def rows() -> list[dict[str, Any]]:
+        found = await db.fetch(
+            f"""SELECT {HEALTH_COLUMNS} FROM account_health
+                WHERE ($1::text IS NULL OR band = $1) AND ($2::text IS NULL OR segment = $2)
+                  AND ($3::text IS NULL OR csm_owner = $3)
+                ORDER BY score, account_id LIMIT $4""",
+            band,
+            segment,
+            owner,
+            limit,
+        )
+        return [as_answer(r) for r in found]
+
+    async def answer() -> httpx.Response:
+        return await client.get(f"{worker.url}/accounts", params=query)
+
+    def same(expected: list[dict[str, Any]], response: httpx.Response) -> bool:
+        return (
+            response.status_code == 200
+            and [parsed(a) for a in response.json()["accounts"]] == expected
+        )
+
+    expected, response = await settled(rows, answer, same)
+    body = check_answer(document, "/accounts", response)
+    assert [parsed(a) for a in body["accounts"]] == expected
+    scores = [a["score"] for a in body["accounts"]]
+    assert scores == sorted(scores), "worst first"
+    assert {a["account_id"] for a in body["accounts"]} <= set(seeded.accounts)
+    if case == "segment":
+        assert len(body["accounts"]) == ACCOUNTS
+    if case == "segment, worst two":
+        assert {a["account_id"] for a in body["accounts"]} <= set(seeded.unhealthy)
+
+
+async def test_portfolio_sums_equal_the_sql_aggregates(
+    worker: WorkerProcess,
+    seeded: Seeded,
+    db: asyncpg.Connection,
+    client: httpx.AsyncClient,
+    document: dict[str, Any],
+) -> None:
+    async def aggregates() -> dict[str, Any]:
+        total = await db.fetchval("SELECT count(*) FROM account_health")
+        bands = await db.fetch(
+            "SELECT band, count(*) AS n, coalesce(sum(arr), 0) AS arr"
+            " FROM account_health GROUP BY band"
+        )
+        cells = await db.fetch(
+            "SELECT coalesce(segment, 'unknown') AS segment, band, count(*) AS n,"
+            " coalesce(sum(arr), 0) AS arr FROM account_health GROUP BY 1, 2"
+        )
+        return {
+            "accounts": total,
+            "bands": {r["band"]: (r["n"], r["arr"]) for r in bands},
+            "segments": {(r["segment"], r["band"]): (r["n"], r["arr"]) for r in cells},
+        }
+
+    def counts(body: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "accounts": body["accounts"],
+            "bands": {b: t["accounts"] for b, t in body["bands"].items() if t["accounts"]},
+            "segments": {
+                (s, b): t["accounts"]
+                for s, cells in body["segments"].items()
+                for b, t in cells.items()
+            },
+        }
+
+    def same(sql: dict[str, Any], response: httpx.Response) -> bool:
+        expected = {
+            "accounts": sql["accounts"],
+            "bands": {b: n for b, (n, _) in sql["bands"].items()},
+            "segments": {k: n for k, (n, _) in sql["segments"].items()},
+        }
+        return response.status_code == 200 and counts(response.json()) == expected
+
+    async def answer() -> httpx.Response:
+        return await client.get(f"{worker.url}/portfolio")
+
+    sql, response = await settled(aggregates, answer, same)
+    body = check_answer(document, "/portfolio", response)
+    assert set(body["bands"]) == {"healthy", "at_risk", "critical"}
+    assert body["accounts"] == sql["accounts"]
+    for band, tally in body["bands"].items():
+        n, arr = sql["bands"].get(band, (0, 0.0))
+        assert (tally["accounts"], tally["arr"]) == (n, pytest.approx(arr)), band
+    cells = {(s, b): t for s, per_band in body["segments"].items() for b, t in per_band.items()}
+    assert set(cells) == set(sql["segments"])
+    for key, tally in cells.items():
+        n, arr = sql["segments"][key]
+        assert (tally["accounts"], tally["arr"]) == (n, pytest.approx(arr)), key
+    mine = body["segments"][seeded.segment]
+    assert sum(t["accounts"] for t in mine.values()) == ACCOUNTS
+    assert sum(t["arr"] for t in mine.values()) == sum(a or 0.0 for a in seeded.arr.values())
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["limit=abc", "limit=0", "limit=1001", "limit=2.5", "band=sick", "bnad=critical"],
+)
+async def test_bad_query_parameters_are_400(
+    query: str, worker: WorkerProcess, client: httpx.AsyncClient, document: dict[str, Any]
+) -> None:
+    response = await client.get(f"{worker.url}/accounts?{query}")
+    assert response.status_code == 400
+    body = check_answer(document, "/accounts", response)
+    assert body["error"].startswith(query.split("=")[0] + ": ")
+
+
+GUARDED = ["/accounts", "/portfolio", "/readyz", "/accounts/{account_id}"]
+
+
+@pytest.mark.parametrize("route", GUARDED)
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}, {"X-Token": TOKEN}],
+    ids=["none", "wrong", "no-scheme", "other-header"],
+)
+async def test_the_token_is_required_where_set(
+    route: str,
+    headers: dict[str, str],
+    guarded_worker: WorkerProcess,
+    seeded: Seeded,
+    client: httpx.AsyncClient,
+    document: dict[str, Any],
+) -> None:
+    path = route.replace("{account_id}", seeded.accounts[0])
+    response = await client.get(f"{guarded_worker.url}{path}", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    check_answer(document, route, response)
+    granted = await client.get(f"{guarded_worker.url}{path}", headers=AUTH)
+    assert granted.status_code == 200, granted.text
+    check_answer(document, route, granted)
+
+
+@pytest.mark.parametrize("route", ["/healthz", "/metrics", "/openapi.json"])
+async def test_liveness_metrics_and_the_document_are_open(
+    route: str,
+    guarded_worker: WorkerProcess,
+    client: httpx.AsyncClient,
+    document: dict[str, Any],
+) -> None:
+    response = await client.get(f"{guarded_worker.url}{route}")
+    assert response.status_code == 200
+    check_answer(document, route, response)
+
+
+async def test_the_worker_serves_the_committed_document(
+    worker: WorkerProcess, client: httpx.AsyncClient
+) -> None:
+    response = await client.get(f"{worker.url}/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.content == DOCUMENT.read_bytes()
+
+
+async def test_every_described_route_answers_as_described(
+    worker: WorkerProcess,
+    guarded_worker: WorkerProcess,
+    seeded: Seeded,
+    client: httpx.AsyncClient,
+    document: dict[str, Any],
+) -> None:
+    for route in document["paths"]:
+        path = route.replace("{account_id}", seeded.accounts[0])
+        for base, headers in ((worker.url, {}), (guarded_worker.url, AUTH)):
+            response = await client.get(f"{base}{path}", headers=headers)
+            assert response.status_code == 200, f"{base}{path}: {response.text}"
+            check_answer(document, route, response)

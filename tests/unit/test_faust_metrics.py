@@ -1,0 +1,84 @@
+"""faust's own sensor reports into our registry, in base units, under one prefix."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import faust
+from prometheus_client import CollectorRegistry, generate_latest
+
+from sinks.metrics import create_metrics
+from streams.faust_metrics import FaustMonitor, attach_faust_metrics
+from streams.web import attach_views
+
+
+def new_app() -> faust.App:
+    return faust.App("faust-metrics-test", broker="kafka://localhost:1", autodiscover=False)
+
+
+def test_the_sensor_becomes_the_apps_monitor_and_adds_no_route() -> None:
+    app = new_app()
+    metrics = create_metrics()
+    pipeline: Any = SimpleNamespace(settings=SimpleNamespace(api_token=None), metrics=metrics)
+    reader: Any = SimpleNamespace()
+    attach_views(app, pipeline, reader)
+    monitor = attach_faust_metrics(app, metrics.registry)
+    assert app.monitor is monitor
+    assert list(app.web.views).count("/metrics") == 1
+    names = {m.name for m in metrics.registry.collect()}
+    assert "healthscore_faust_messages_received" in names
+    assert "healthscore_events" in names, "our own metrics share the registry"
+
+
+def test_every_faust_metric_has_our_prefix_and_no_abbreviated_unit() -> None:
+    registry = CollectorRegistry()
+    attach_faust_metrics(new_app(), registry)
+    families = list(registry.collect())
+    assert len(families) == 26
+    for family in families:
+        assert family.name.startswith("healthscore_faust_"), family.name
+        parts = family.name.split("_")
+        assert not {"ms", "total"} & set(parts), family.name
+        if family.type == "histogram":
+            assert family.name.endswith("_seconds"), family.name
+    exposition = generate_latest(registry).decode()
+    assert "_total_total" not in exposition
+
+
+def test_latencies_are_observed_in_seconds() -> None:
+    registry = CollectorRegistry()
+    monitor = attach_faust_metrics(new_app(), registry)
+    monitor.on_send_completed(None, time.monotonic() - 0.25, None)  # type: ignore[arg-type]
+    total = registry.get_sample_value("healthscore_faust_producer_send_latency_seconds_sum")
+    assert total is not None and 0.2 < total < 1.0
+    assert registry.get_sample_value("healthscore_faust_messages_sent_total") == 1.0
+
+
+def test_rebalance_and_http_latencies_measure_the_whole_span() -> None:
+    registry = CollectorRegistry()
+    monitor: FaustMonitor = attach_faust_metrics(new_app(), registry)
+    app: Any = SimpleNamespace(rebalancing_count=1)
+    state = monitor.on_rebalance_start(app)
+    state["time_start"] -= 2.0
+    monitor.on_rebalance_return(app, state)
+    monitor.on_rebalance_end(app, state)
+    assigned = registry.get_sample_value(
+        "healthscore_faust_rebalance_assignment_latency_seconds_sum"
+    )
+    done = registry.get_sample_value("healthscore_faust_rebalance_latency_seconds_sum")
+    assert assigned is not None and assigned >= 2.0
+    assert done is not None and done >= 2.0
+    assert registry.get_sample_value("healthscore_faust_rebalances_assigning") == 0.0
+    assert registry.get_sample_value("healthscore_faust_rebalances_recovering") == 0.0
+
+    request_state = {"time_start": monitor.time() - 0.5}
+    response = SimpleNamespace(status=404)
+    monitor.on_web_request_end(app, None, response, request_state)
+    http = registry.get_sample_value("healthscore_faust_http_latency_seconds_sum")
+    assert http is not None and http >= 0.5
+    responses = registry.get_sample_value(
+        "healthscore_faust_http_responses_total", {"status_code": "404"}
+    )
+    assert responses == 1.0
