@@ -74,8 +74,9 @@ lint: venv ## ruff + mypy
 schemas: venv ## regenerate the published JSON Schemas under schemas/
 	@$(BIN)/healthscore schemas
 
-docs: venv ## regenerate the score documentation (docs/ and README) from the default model
+docs: venv ## regenerate the generated docs: score docs (docs/, README) and docs/openapi.json
 	@$(BIN)/python -m streams.docs
+	@$(BIN)/python -m streams.openapi
 
 clean: down ## stop servers and remove local state (.local)
 	rm -rf $(LOCAL)

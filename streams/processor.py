@@ -65,6 +65,18 @@ class StateTable(Protocol):
     def put(self, account_id: str, partition: int, value: bytes) -> None: ...
 
 
+PROFILE_FIELDS = (
+    "name",
+    "segment",
+    "region",
+    "line_of_business",
+    "csm_owner",
+    "arr",
+    "renewal_date",
+    "lifecycle_stage",
+)
+
+
 def health_changed(before: Health | None, after: Health) -> bool:
     """Whether `after` is worth publishing: a different score, band, confidence or drivers."""
     if before is None:
@@ -75,6 +87,8 @@ def health_changed(before: Health | None, after: Health) -> bool:
         or round(before.confidence, 2) != round(after.confidence, 2)
         or before.model_version != after.model_version
         or [d.code for d in before.drivers] != [d.code for d in after.drivers]
+        # A profile upsert (new owner, segment, ARR…) must reach routing and readers.
+        or any(getattr(before, name) != getattr(after, name) for name in PROFILE_FIELDS)
     )
 
 

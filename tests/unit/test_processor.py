@@ -1,0 +1,127 @@
+"""The worker's batch processing, without Kafka: coalescing, duplicates, profile changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from models.alert_event import AlertEvent
+from models.health import Health
+from models.model_config import load_model
+from models.validation import Rejection
+from sinks.metrics import create_metrics
+from streams.processor import AccountProcessor, RawMessage
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+class MemoryTable:
+    def __init__(self) -> None:
+        self.rows: dict[str, bytes] = {}
+        self.writes: list[tuple[str, int]] = []
+
+    def get(self, account_id: str) -> bytes | None:
+        return self.rows.get(account_id)
+
+    def put(self, account_id: str, partition: int, value: bytes) -> None:
+        self.rows[account_id] = value
+        self.writes.append((account_id, partition))
+
+
+class Collected:
+    def __init__(self) -> None:
+        self.scores: list[Health] = []
+        self.alerts: list[AlertEvent] = []
+        self.rejected: list[Rejection] = []
+
+    async def score(self, health: Health) -> None:
+        self.scores.append(health)
+
+    async def alert(self, alert: AlertEvent) -> None:
+        self.alerts.append(alert)
+
+    async def reject(self, message: RawMessage, rejection: Rejection) -> None:
+        self.rejected.append(rejection)
+
+
+def message(
+    topic: str, event: dict[str, Any] | list[dict[str, Any]], offset: int = 0
+) -> RawMessage:
+    first = event[0] if isinstance(event, list) else event
+    return RawMessage(
+        topic, topic, 3, offset, first["account_id"].encode(), orjson.dumps(event), []
+    )
+
+
+def login(account: str, n: int, days_ago: float = 1) -> dict[str, Any]:
+    return {
+        "event_id": f"{account}-{n}",
+        "account_id": account,
+        "user_id": f"u{n % 4}",
+        "occurred_at": (NOW - timedelta(days=days_ago)).isoformat(),
+    }
+
+
+def profile(account: str, n: int, owner: str) -> dict[str, Any]:
+    return {
+        "event_id": f"{account}-p{n}",
+        "account_id": account,
+        "name": "Acme",
+        "csm_owner": owner,
+        "occurred_at": (NOW - timedelta(hours=10 - n)).isoformat(),
+    }
+
+
+def processor() -> tuple[AccountProcessor, MemoryTable, Collected]:
+    table, out = MemoryTable(), Collected()
+    return (
+        AccountProcessor(load_model(), table, out, create_metrics(), clock=lambda: NOW),
+        table,
+        out,
+    )
+
+
+async def test_a_batch_writes_each_account_once_and_scores_it_once() -> None:
+    proc, table, out = processor()
+    batch = [message("logins", login("a", n), n) for n in range(20)]
+    batch += [message("logins", login("b", n), 20 + n) for n in range(5)]
+    await proc.process(batch)
+    assert sorted(table.writes) == [("a", 3), ("b", 3)]
+    assert sorted(h.account_id for h in out.scores) == ["a", "b"]
+
+
+async def test_a_replayed_batch_changes_nothing() -> None:
+    proc, table, out = processor()
+    batch = [message("logins", login("a", n), n) for n in range(10)]
+    await proc.process(batch)
+    rows, published = dict(table.rows), len(out.scores)
+    await proc.process(batch)
+    assert table.rows == rows
+    assert len(out.scores) == published
+
+
+async def test_a_new_owner_is_published_even_when_the_score_stands_still() -> None:
+    proc, _, out = processor()
+    await proc.process(
+        [message("accounts", profile("a", 1, "dana")), message("logins", login("a", 1))]
+    )
+    await proc.process([message("accounts", profile("a", 2, "lee"))])
+    assert out.scores[-1].csm_owner == "lee"
+
+
+async def test_bad_messages_are_rejected_without_stopping_the_batch() -> None:
+    proc, table, out = processor()
+    broken = RawMessage("logins", "logins", 0, 1, b"a", b"{nope", [])
+    await proc.process([broken, message("logins", login("a", 1))])
+    assert [r.reason.value for r in out.rejected] == ["invalid_json"]
+    assert "a" in table.rows
+
+
+async def test_the_state_survives_the_cache_being_dropped() -> None:
+    proc, _, _ = processor()
+    await proc.process([message("logins", login("a", n)) for n in range(3)])
+    proc.cache.clear()
+    await proc.process([message("logins", login("a", 1))])  # a duplicate, read back from the table
+    assert proc.metrics.events.labels("logins", "duplicate")._value.get() == 1
