@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import faust
 
-from streams.kafka_client import ssl_context
+from streams.kafka_client import protect_logs, ssl_context
 from streams.settings import Settings
 
 
@@ -25,6 +25,7 @@ def _credentials(settings: Settings) -> object | None:
 
 def create_app(settings: Settings) -> faust.App:
     """A Faust app for this service; agents are attached by streams.pipeline."""
+    protect_logs(settings)
     store = "rocksdb://" if settings.store == "rocksdb" else "memory://"
     return faust.App(
         settings.app_id,
@@ -35,12 +36,20 @@ def create_app(settings: Settings) -> faust.App:
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
         topic_allow_declare=True,
+        table_standby_replicas=settings.standby_replicas,
+        # At-least-once with idempotent effects: Faust's exactly_once crashed workers
+        # and lost alerts in our kill -9 test (README, "Processing guarantees").
+        processing_guarantee="at_least_once",
         consumer_auto_offset_reset="earliest",
         web_enabled=True,
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_bind=settings.web_host,
         web_in_thread=False,
+        # Faust's built-in /table and /router pages would serve account state
+        # to anyone, past HS_API_TOKEN; the service's own views replace them.
+        web_tables_enabled=False,
+        web_router_enabled=False,
         table_cleanup_interval=3600.0,
         producer_linger_ms=5,
         stream_buffer_maxsize=16384,
@@ -48,6 +57,10 @@ def create_app(settings: Settings) -> faust.App:
         consumer_max_fetch_size=16 * 1024 * 1024,
         producer_max_request_size=10 * 1024 * 1024,
         autodiscover=False,
+        # A worker killed without leaving the group holds its partitions until
+        # its session times out: keep that short so a restart recovers quickly.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=2.0,
         # One agent instance per partition would commit past in-flight events.
         agent_supervisor="mode.OneForOneSupervisor",
     )

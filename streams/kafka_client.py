@@ -2,10 +2,58 @@
 
 from __future__ import annotations
 
+import logging
 import ssl
+from collections.abc import Iterable
 from typing import Any
 
 from streams.settings import Settings
+
+MASK = "**********"
+
+
+class RedactSecrets(logging.Filter):
+    """Masks secret values in log records, whichever library logs them.
+
+    aiokafka at DEBUG logs every request it sends, SASL/PLAIN authentication
+    (user and password in clear) included.
+    """
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        forms: set[str] = set()
+        for secret in secrets:
+            # As logged inside a str's or a bytes' repr, too.
+            forms.update((secret, repr(secret)[1:-1], repr(secret.encode())[2:-1]))
+        self.forms = sorted((form for form in forms if len(form) >= 4), key=len, reverse=True)
+
+    def _redact(self, text: str) -> str:
+        for form in self.forms:
+            text = text.replace(form, MASK)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.forms:
+            return True
+        message = record.getMessage()
+        redacted = self._redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._redact(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+def protect_logs(settings: Settings) -> None:
+    """Install `RedactSecrets` on the root handlers (every propagated record passes
+    them) and on aiokafka's connection logger; idempotent."""
+    secret_filter = RedactSecrets(settings.secret_values())
+    targets: list[logging.Filterer] = [*logging.getLogger().handlers]
+    targets.append(logging.getLogger("aiokafka.conn"))
+    for target in targets:
+        for old in [f for f in target.filters if isinstance(f, RedactSecrets)]:
+            target.removeFilter(old)
+        target.addFilter(secret_filter)
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext | None:
@@ -24,6 +72,7 @@ def ssl_context(settings: Settings) -> ssl.SSLContext | None:
 
 def client_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for aiokafka producers, consumers and admin clients."""
+    protect_logs(settings)
     options: dict[str, Any] = {
         "bootstrap_servers": settings.kafka_bootstrap,
         "security_protocol": settings.kafka_security_protocol,

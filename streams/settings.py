@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
     app_id: str = Field(default="healthscore", pattern=r"^[A-Za-z0-9._-]+$")
     data_dir: Path = Path(".local/worker")
     store: Literal["rocksdb", "memory"] = "rocksdb"
+    # Warm copies of other workers' table partitions, kept from the changelog so a
+    # failover resumes without replaying it; ignored while there is only one worker.
+    standby_replicas: int = Field(default=1, ge=0, le=8)
 
     pg_dsn: SecretStr | None = None
     model: Path | None = None
@@ -58,6 +62,19 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         """A contract topic name with the configured prefix."""
         return f"{self.topic_prefix}{name}"
+
+    def secret_values(self) -> list[str]:
+        """Every secret's plain value, and the password inside the PostgreSQL DSN."""
+        values = [
+            value.get_secret_value()
+            for value in self.__dict__.values()
+            if isinstance(value, SecretStr) and value.get_secret_value()
+        ]
+        if self.pg_dsn is not None:
+            password = urlsplit(self.pg_dsn.get_secret_value()).password
+            if password:
+                values.append(unquote(password))
+        return values
 
     def redacted(self) -> dict[str, object]:
         """The settings as a dict that is safe to log: secrets are masked."""

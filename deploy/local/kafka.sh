@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # A local single-node Apache Kafka broker (KRaft), run from jars fetched from Maven Central.
 #   deploy/local/kafka.sh start|stop|status
-# Settings: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), LOCAL_DIR (.local), KAFKA_HEAP (512m).
+# Settings: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), LOCAL_DIR (.local), KAFKA_HEAP (512m),
+#   KAFKA_LIBS (jar folder, $LOCAL_DIR/kafka-libs), KAFKA_EXTRA_PROPERTIES (a file appended to
+#   server.properties; a key given there overrides the default, e.g. extra SASL listeners).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 local_dir=${LOCAL_DIR:-$root/.local}
-libs=$local_dir/kafka-libs
+libs=${KAFKA_LIBS:-$local_dir/kafka-libs}
 home=$local_dir/kafka
 port=${KAFKA_PORT:-9092}
 controller_port=${KAFKA_CONTROLLER_PORT:-9093}
@@ -54,6 +56,7 @@ log.retention.hours=-1
 message.max.bytes=10485760
 replica.fetch.max.bytes=10485760
 PROPS
+  if [ -n "${KAFKA_EXTRA_PROPERTIES:-}" ]; then cat "$KAFKA_EXTRA_PROPERTIES" >>"$home/server.properties"; fi
   cat >"$home/log4j.properties" <<PROPS
 log4j.rootLogger=WARN, file
 log4j.logger.kafka.server.KafkaServer=INFO

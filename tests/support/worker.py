@@ -28,6 +28,13 @@ class WorkerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def start(self, timeout: float = 90.0) -> WorkerProcess:
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
@@ -68,9 +75,13 @@ class WorkerProcess:
             self._log.close()
 
     def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, no final commit, no producer flush."""
         if self.process is not None:
             self.process.kill()
             self.process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
 
 def worker_env(
