@@ -59,9 +59,13 @@ test: up prometheus-tools ## run the whole suite against the real Kafka and Post
 unit: venv ## only the fast unit tests (no servers)
 	@$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-run: up ## local Kafka + PostgreSQL, worker(s), demo producer and the live view; Ctrl-C stops all
-	@given=$${HS_PG_DSN:+1}; set -a; source $(LOCAL)/env; set +a; \
-	  HS_PG_DSN_GIVEN=$$given $(BIN)/python -m streams.run_local --workers $(WORKERS) --stop-servers
+run: venv ## local Kafka + PostgreSQL, worker(s), demo producer and the live view; Ctrl-C stops all
+	@# Ctrl-C stops the servers this run started, never ones that were already up.
+	@stop=""; deploy/local/kafka.sh status >/dev/null 2>&1 || stop="--stop-kafka"; \
+	  if [ -z "$$HS_PG_DSN" ] && ! $(BIN)/python deploy/local/localpg.py status >/dev/null 2>&1; \
+	  then stop="$$stop --stop-postgres"; fi; \
+	  $(MAKE) --no-print-directory up && set -a && source $(LOCAL)/env && set +a && \
+	  $(BIN)/python -m streams.run_local --workers $(WORKERS) $$stop
 
 bench: up ## the performance harness: throughput, latency, recovery, cost (several minutes)
 	@set -a; source $(LOCAL)/env; set +a; $(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -51,7 +51,7 @@ def dedup_key(account_id: str, kind: AlertKind) -> str:
 class AlertEvent(BaseModel):
     """One step in an alert's life: it fired, is still open (reminder or escalation), or resolved.
 
-    `event_id` is deterministic (`{dedup_key}:{episode_started_at}:{status}:{seq}`),
+    `event_id` is deterministic (`{dedup_key}:{episode number}:{status}:{seq}`),
     so re-evaluating the same inputs after a restart yields the same ids and
     downstream writes stay idempotent.
     """

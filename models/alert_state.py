@@ -39,6 +39,9 @@ class KindState(BaseModel):
     episode_started_at: AwareDatetime | None = None
     last_notified_at: AwareDatetime | None = None
     seq: int = 0  # events emitted in this episode; part of the event id
+    # Episodes this key has opened so far; kept while inactive. Part of the event
+    # id, so re-evaluating after a crash re-creates the same ids (not the clock).
+    episode: int = 0
     # Set while firing and the account got worse than what was notified
     # (waiting out `pending_for` before escalating).
     escalating_since: AwareDatetime | None = None

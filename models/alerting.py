@@ -90,7 +90,7 @@ def evaluate_alerts(
     events: list[AlertEvent] = []
     for kind in AlertKind:
         kind_state, emitted = _step(kind, current.kind(kind), evaluation)
-        if kind_state.phase is not Phase.INACTIVE:
+        if kind_state.phase is not Phase.INACTIVE or kind_state.episode:
             kinds[kind] = kind_state
         events.extend(emitted)
     new_state = AccountAlertState(
@@ -131,13 +131,14 @@ def _step(
         baseline = ev.previous_score if ev.previous_score is not None else ev.health.score
         episode = KindState(
             phase=Phase.PENDING,
+            episode=episode.episode,
             pending_since=ev.now,
             previous_band=ev.previous_band,
             baseline_score=baseline,
         )
     if episode.phase is Phase.PENDING:
         if not holds:
-            return KindState(), []
+            return KindState(episode=episode.episode), []
         if not held_for(episode.pending_since, ev.now, ev.rules.pending_for):
             return episode, []
         return _fire(kind, episode, ev)
@@ -153,6 +154,7 @@ def _fire(
     fired = episode.model_copy(
         update={
             "phase": Phase.FIRING,
+            "episode": episode.episode + 1,
             "episode_started_at": ev.now,
             "last_notified_at": ev.now,
             "seq": 1,
@@ -190,7 +192,7 @@ def _clear(
         previous_band=episode.peak_band,
         baseline=episode.baseline_score,
     )
-    return KindState(), [event]
+    return KindState(episode=episode.episode), [event]
 
 
 def _while_firing(
@@ -258,7 +260,7 @@ def _event(
         escalated=escalated,
     )
     return AlertEvent(
-        event_id=f"{key}:{started.astimezone(UTC).isoformat()}:{status.value}:{seq}",
+        event_id=f"{key}:{episode.episode}:{status.value}:{seq}",
         dedup_key=key,
         account_id=health.account_id,
         kind=kind,

@@ -1,7 +1,8 @@
 """`make run`: workers, the demo producer and the live view, on the local Kafka and PostgreSQL.
 
-Ctrl-C stops everything: the workers, the demo and, with --stop-servers (as
-`make run` passes), the local Kafka broker and PostgreSQL too.
+Ctrl-C stops everything it started: the workers, the demo and, with
+--stop-kafka / --stop-postgres (which `make run` passes when it started them),
+the local Kafka broker and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -53,9 +54,10 @@ def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
             process.kill()
 
 
-def stop_servers() -> None:
-    subprocess.run(["deploy/local/kafka.sh", "stop"], check=False)
-    if not os.environ.get("HS_PG_DSN_GIVEN"):
+def stop_servers(kafka: bool, postgres: bool) -> None:
+    if kafka:
+        subprocess.run(["deploy/local/kafka.sh", "stop"], check=False)
+    if postgres:
         subprocess.run([sys.executable, "deploy/local/localpg.py", "stop"], check=False)
 
 
@@ -63,8 +65,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--accounts", type=int, default=300)
+    parser.add_argument("--stop-kafka", action="store_true", help="stop local Kafka on exit")
     parser.add_argument(
-        "--stop-servers", action="store_true", help="stop the local Kafka and PostgreSQL on exit"
+        "--stop-postgres", action="store_true", help="stop the embedded PostgreSQL on exit"
     )
     args = parser.parse_args()
     processes: list[subprocess.Popen[bytes]] = []
@@ -102,8 +105,7 @@ def main() -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("\nrun: stopping workers and the demo…", file=sys.stderr)
         stop_all(processes)
-        if args.stop_servers:
-            stop_servers()
+        stop_servers(args.stop_kafka, args.stop_postgres)
 
 
 if __name__ == "__main__":
