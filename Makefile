@@ -53,7 +53,7 @@ prometheus-tools: ## install prometheus + promtool (Debian package) if promtool 
 	  exit $$status; \
 	}
 
-test: up prometheus-tools ## run the whole suite against the real Kafka and PostgreSQL
+test: up prometheus-tools lint ## lint, then the whole suite against the real Kafka and PostgreSQL
 	@set -a; source $(LOCAL)/env; set +a; $(BIN)/pytest $(PYTEST_ARGS)
 
 unit: venv ## only the fast unit tests (no servers)
