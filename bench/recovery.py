@@ -1,6 +1,6 @@
 """Recovery after kill -9, and memory, for a worker holding many accounts.
 
-    .venv/bin/python bench/recovery.py [--accounts 100000] [--logins 5]
+    .venv/bin/python -m bench.recovery [--accounts 100000] [--logins 5]
 
 Starts one real worker (own topics, group and state folder) against
 HS_KAFKA_BOOTSTRAP (default 127.0.0.1:9092), loads `--accounts` accounts
@@ -22,9 +22,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,74 +29,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Worker:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
-        self.url = f"http://127.0.0.1:{env['HS_WEB_PORT']}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "streams", "worker"],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def rss_mib(self) -> float:
-        assert self.process is not None
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    def wait(self, check: str, timeout: float = 600.0) -> float:
-        """Seconds until GET `check` answers 200."""
-        started = time.monotonic()
-        while time.monotonic() - started < timeout:
-            assert self.process is not None and self.process.poll() is None, "worker exited"
-            try:
-                if httpx.get(f"{self.url}{check}", timeout=2).status_code == 200:
-                    return time.monotonic() - started
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError(check)
-
-    def accepted(self) -> float:
-        text = httpx.get(f"{self.url}/metrics", timeout=10).text
-        return sum(
-            float(line.rsplit(" ", 1)[1])
-            for line in text.splitlines()
-            if line.startswith("healthscore_events_total{") and 'outcome="accepted"' in line
-        )
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
+from bench.worker_process import BenchWorker
 
 
 async def load(bootstrap: str, prefix: str, accounts: int, logins: int) -> int:
@@ -159,19 +92,19 @@ async def send_probe(bootstrap: str, prefix: str, account: str) -> None:
         await producer.stop()
 
 
-def restart_and_time(worker: Worker, bootstrap: str, prefix: str, label: str) -> None:
-    worker.kill()
+def restart_and_time(worker: BenchWorker, bootstrap: str, prefix: str, label: str) -> None:
+    worker.stop(kill=True)
     probe = f"probe-{uuid.uuid4().hex[:8]}"
     started = time.monotonic()
-    worker.start()
+    worker.launch()
     asyncio.run(send_probe(bootstrap, prefix, probe))
-    worker.wait("/readyz")
+    worker.wait_for("/readyz", timeout=600)
     ready = time.monotonic() - started
-    worker.wait(f"/accounts/{probe}")
+    worker.wait_for(f"/accounts/{probe}", timeout=600)
     processed = time.monotonic() - started
     print(
         f"{label}: /readyz {ready:.1f} s and a new event processed {processed:.1f} s "
-        f"after the restart; RSS {worker.rss_mib():.0f} MiB"
+        f"after the restart; RSS {worker.rss_bytes() / 2**20:.0f} MiB"
     )
 
 
@@ -184,7 +117,6 @@ def main() -> int:
     bootstrap = os.environ.get("HS_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     folder = Path(tempfile.mkdtemp(prefix="hs-recovery-"))
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HS_")}
     env.update(
         HS_KAFKA_BOOTSTRAP=bootstrap,
@@ -192,20 +124,17 @@ def main() -> int:
         HS_APP_ID=prefix.rstrip(".") + "-app",
         HS_DATA_DIR=str(folder / "state"),
         HS_PARTITIONS=str(args.partitions),
-        HS_WEB_PORT=str(port),
-        HS_PUBLIC_URL=f"http://127.0.0.1:{port}",
         HS_LOG_LEVEL="WARNING",
     )
-    worker = Worker(env, folder / "worker.log")
+    worker = BenchWorker(env, folder / "worker.log")
     try:
         worker.start()
-        worker.wait("/readyz", timeout=120)
         time.sleep(2)
-        print(f"idle worker: RSS {worker.rss_mib():.0f} MiB")
+        print(f"idle worker: RSS {worker.rss_bytes() / 2**20:.0f} MiB")
         started = time.monotonic()
         events = asyncio.run(load(bootstrap, prefix, args.accounts, args.logins))
         produced = time.monotonic() - started
-        while worker.accepted() < events:
+        while worker.processed("accepted") < events:
             time.sleep(1)
         took = time.monotonic() - started
         print(
@@ -213,14 +142,14 @@ def main() -> int:
             f"processed in {took:.0f} s, {events / took:.0f} events/s)"
         )
         time.sleep(5)  # let the last changelog writes and the commit settle
-        rss = worker.rss_mib()
+        rss = worker.rss_bytes() / 2**20
         state = sum(f.stat().st_size for f in (folder / "state").rglob("*") if f.is_file())
         print(
             f"after the load: RSS {rss:.0f} MiB ({rss / args.accounts * 100_000:.0f} MiB per "
             f"100k accounts incl. the idle worker); RocksDB folder {state / 2**20:.0f} MiB"
         )
         restart_and_time(worker, bootstrap, prefix, "kill -9, restart on its RocksDB folder")
-        worker.kill()
+        worker.stop(kill=True)
         shutil.rmtree(folder / "state")
         restart_and_time(worker, bootstrap, prefix, "kill -9, restart on an empty folder")
     finally:

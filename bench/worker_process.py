@@ -34,10 +34,9 @@ class BenchWorker:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 120.0) -> float:
-        """Start and wait for /readyz; return the seconds that took."""
-        started = time.perf_counter()
-        env = {**self.env, "HS_WEB_PORT": str(self.port)}
+    def launch(self) -> None:
+        """Start the process without waiting for it."""
+        env = {**self.env, "HS_WEB_PORT": str(self.port), "HS_PUBLIC_URL": self.url}
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "streams", "worker"],
@@ -45,25 +44,36 @@ class BenchWorker:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = started + timeout
-        while time.perf_counter() < deadline:
-            if self.process.poll() is not None:
+
+    def wait_for(self, path: str, timeout: float = 120.0) -> float:
+        """Seconds until GET `path` answers 200."""
+        started = time.perf_counter()
+        while time.perf_counter() - started < timeout:
+            if self.process is None or self.process.poll() is not None:
                 raise RuntimeError(f"worker exited; see {self.log_path}")
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                if httpx.get(f"{self.url}{path}", timeout=2).status_code == 200:
                     return time.perf_counter() - started
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise TimeoutError(f"worker not ready in {timeout} s; see {self.log_path}")
+        raise TimeoutError(f"{path} not answering in {timeout} s; see {self.log_path}")
 
-    def processed(self) -> float:
-        """Input events this worker has counted (accepted, duplicate or rejected)."""
+    def start(self, timeout: float = 120.0) -> float:
+        """Start and wait for /readyz; return the seconds that took."""
+        started = time.perf_counter()
+        self.launch()
+        self.wait_for("/readyz", timeout)
+        return time.perf_counter() - started
+
+    def processed(self, outcome: str | None = None) -> float:
+        """Input events this worker has counted: all outcomes, or only `outcome`."""
         text = httpx.get(f"{self.url}/metrics", timeout=5).text
         return sum(
             float(line.rsplit(" ", 1)[1])
             for line in text.splitlines()
             if line.startswith("healthscore_events_total{")
+            and (outcome is None or f'outcome="{outcome}"' in line)
         )
 
     def cpu_seconds(self) -> float:
@@ -72,9 +82,15 @@ class BenchWorker:
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
     def peak_rss_bytes(self) -> int:
+        return self._status_bytes("VmHWM:")
+
+    def rss_bytes(self) -> int:
+        return self._status_bytes("VmRSS:")
+
+    def _status_bytes(self, field: str) -> int:
         assert self.process is not None
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field):
                 return int(line.split()[1]) * 1024
         return 0
 

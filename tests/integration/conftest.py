@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
 from models.model_config import load_model
+from tests.integration.sink_receiver import Receiver, running_receiver
 from tests.support.worker import WorkerProcess, new_worker, worker_env
 
 pytestmark = pytest.mark.integration
@@ -33,3 +35,16 @@ def worker(
     process.start()
     yield process
     process.stop()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A local HTTP receiver standing in for Slack, PagerDuty, Alertmanager or a webhook."""
+    async with running_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=5) as client:
+        yield client

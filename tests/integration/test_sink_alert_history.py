@@ -26,7 +26,7 @@ from sinks.retry import RetryPolicy
 from sinks.slack import SlackSink
 from sinks.webhook import WebhookSink
 from tests.integration.alert_samples import sample_alert
-from tests.integration.sink_receiver import Receiver, Reply, running_receiver
+from tests.integration.sink_receiver import Receiver, Reply
 
 POLICY = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.005)
 
@@ -39,18 +39,6 @@ async def pool(pg_dsn: str) -> AsyncIterator[asyncpg.Pool]:
         yield pool
     finally:
         await pool.close()
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    async with running_receiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5) as client:
-        yield client
 
 
 def fresh_alert() -> AlertEvent:

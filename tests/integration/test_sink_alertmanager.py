@@ -22,12 +22,6 @@ async def receiver() -> AsyncIterator[Receiver]:
         yield receiver
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5) as client:
-        yield client
-
-
 def sink(client: httpx.AsyncClient, url: str) -> AlertmanagerSink:
     return AlertmanagerSink(
         client,

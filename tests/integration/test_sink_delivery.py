@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -24,18 +23,6 @@ from tests.integration.alert_samples import sample_alert
 from tests.integration.sink_receiver import Receiver, Reply, running_receiver
 
 POLICY = RetryPolicy(max_attempts=5, base_delay=0.001, max_delay=0.01)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    async with running_receiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5) as client:
-        yield client
 
 
 class SleepLog:

@@ -26,12 +26,6 @@ async def receiver() -> AsyncIterator[Receiver]:
         yield r
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5) as client:
-        yield client
-
-
 def sink(client: httpx.AsyncClient, receiver: Receiver) -> PagerDutySink:
     return PagerDutySink(
         client, SecretStr(ROUTING_KEY), base_url=receiver.url, account_url_base="https://hs.example"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,22 +14,10 @@ from sinks.exceptions import PermanentDeliveryError, RetryableDeliveryError
 from sinks.rate_limit import TokenBucket
 from sinks.slack import SlackSink, build_message
 from tests.integration.alert_samples import sample_alert
-from tests.integration.sink_receiver import Receiver, Reply, running_receiver
+from tests.integration.sink_receiver import Receiver, Reply
 
 WEBHOOK_PATH = "/services/T0000/B0000/s3cr3tT0k3nXYZ"
 LINK_BASE = "https://hs.example.com"
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    async with running_receiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5) as client:
-        yield client
 
 
 def sink(client: httpx.AsyncClient, receiver: Receiver) -> SlackSink:

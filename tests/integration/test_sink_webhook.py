@@ -26,12 +26,6 @@ async def receiver() -> AsyncIterator[Receiver]:
         yield receiver
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5) as client:
-        yield client
-
-
 def sink(client: httpx.AsyncClient, url: str) -> WebhookSink:
     return WebhookSink(client, SecretStr(url), SecretStr(SECRET), clock=lambda: NOW)
 
