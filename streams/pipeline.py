@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,23 +39,44 @@ BATCH_SECONDS = 0.2
 TICK_CHUNK = 500
 
 
+class PendingSends:
+    """Produce requests of the current batch, settled before the batch is acked.
+
+    Faust commits the offsets of acked events after a producer flush that can
+    return early under load, and sends from a batch are attached to no event:
+    so the agent waits for every changelog write and output of a batch to be
+    acknowledged by the broker before it moves on and the batch's offsets
+    become committable. A crash then loses nothing.
+    """
+
+    def __init__(self) -> None:
+        self._futures: list[Awaitable[Any]] = []
+
+    def add(self, future: Awaitable[Any]) -> None:
+        self._futures.append(future)
+
+    async def settle(self) -> None:
+        futures, self._futures = self._futures, []
+        if futures:
+            await asyncio.gather(*futures)
+
+
 class KafkaOutputs:
     """Publishes what the processor decides, to the contract's output topics."""
 
-    def __init__(self, scores: Any, alerts: Any, dlq: Any) -> None:
+    def __init__(self, scores: Any, alerts: Any, dlq: Any, pending: PendingSends) -> None:
         self.scores = scores
         self.alerts = alerts
         self.dlq = dlq
+        self.pending = pending
 
     async def score(self, health: Health) -> None:
-        await self.scores.send(
-            key=health.account_id.encode(), value=health.model_dump_json().encode()
-        )
+        key, value = health.account_id.encode(), health.model_dump_json().encode()
+        self.pending.add(await self.scores.send(key=key, value=value))
 
     async def alert(self, alert: AlertEvent) -> None:
-        await self.alerts.send(
-            key=alert.account_id.encode(), value=alert.model_dump_json().encode()
-        )
+        key, value = alert.account_id.encode(), alert.model_dump_json().encode()
+        self.pending.add(await self.alerts.send(key=key, value=value))
 
     async def reject(self, message: RawMessage, rejection: Rejection) -> None:
         headers = [
@@ -68,7 +89,9 @@ class KafkaOutputs:
         ]
         if rejection.batch_index is not None:
             headers.append(("hs.batch.index", str(rejection.batch_index).encode()))
-        await self.dlq.send(key=message.key, value=rejection.value, headers=headers)
+        self.pending.add(
+            await self.dlq.send(key=message.key, value=rejection.value, headers=headers)
+        )
 
 
 class FaustStateTable:
@@ -80,9 +103,18 @@ class FaustStateTable:
     event of the account's own partition set as the current event.
     """
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, pending: PendingSends) -> None:
         self.table = table
         self.events: dict[int, EventT[Any]] = {}
+        send_changelog = table.send_changelog
+
+        def send_and_track(*args: Any, **kwargs: Any) -> Any:
+            future = send_changelog(*args, **kwargs)
+            pending.add(future)
+            return future
+
+        # Faust does not hand back the changelog write of `table[key] = value`.
+        table.send_changelog = send_and_track
 
     def get(self, account_id: str) -> bytes | None:
         value: bytes | None = self.table.get(account_id)
@@ -149,10 +181,15 @@ def build_pipeline(
         # Rows are JSON serialised by pydantic-core already: Faust stores bytes as they are.
         value_type=bytes,
     )
-    state_table = FaustStateTable(table)
+    pending = PendingSends()
+    state_table = FaustStateTable(table, pending)
     census = Census(settings.partitions)
     processor = AccountProcessor(
-        model, state_table, KafkaOutputs(scores, alerts, dlq), metrics, on_health=census.record
+        model,
+        state_table,
+        KafkaOutputs(scores, alerts, dlq, pending),
+        metrics,
+        on_health=census.record,
     )
     pipeline = Pipeline(
         app, settings, model, metrics, table, processor, scores, alerts, dlq, ticks, census
@@ -179,6 +216,7 @@ def build_pipeline(
                 ]
             )
             state_table.events = {}
+            await pending.settle()
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def forget_decoded_rows(
