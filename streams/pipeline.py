@@ -242,9 +242,10 @@ async def request_rescores(pipeline: Pipeline, slice_size: int = 5_000) -> int:
 
     Silence is a signal: scores decay with time alone. Each run takes the next
     `slice_size` accounts of a pass over all of the worker's accounts, so the
-    cost is bounded and spread; only real changes are published. Requests go
-    through the ticks topic, because table writes need an event of the
-    account's partition.
+    cost is bounded and spread; only real changes are published. Accounts
+    whose alerts wait on the clock (a pending `for`) are taken on every run,
+    so they fire on time however long the pass. Requests go through the ticks
+    topic, because table writes need an event of the account's partition.
     """
     owned = owned_partitions(pipeline)
     pipeline.census.keep(owned)
@@ -256,7 +257,10 @@ async def request_rescores(pipeline: Pipeline, slice_size: int = 5_000) -> int:
         pipeline.rescore_queue.extend(
             key for key in list(pipeline.table.keys()) if partition_of(key, partitions) in owned
         )
-    chosen = pipeline.rescore_queue[:slice_size]
+    watched = pipeline.processor.watched
+    for account_id in [a for a in watched if partition_of(a, partitions) not in owned]:
+        watched.discard(account_id)
+    chosen = list(dict.fromkeys([*watched, *pipeline.rescore_queue[:slice_size]]))
     del pipeline.rescore_queue[:slice_size]
     by_partition: dict[int, list[str]] = {}
     for account_id in chosen:

@@ -23,7 +23,7 @@ import orjson
 
 from models.alert_event import AlertEvent
 from models.alert_rules import AlertRules
-from models.alert_state import AccountAlertState
+from models.alert_state import AccountAlertState, Phase
 from models.alerting import evaluate_alerts
 from models.health import Health
 from models.model_config import HealthModel
@@ -119,6 +119,9 @@ class AccountProcessor:
         self.clock = clock
         self.cache = cache if cache is not None else EntryCache()
         self.on_health = on_health
+        # Accounts whose alert state waits on the clock (pending, clearing or
+        # escalating): re-evaluated on every scheduled run, not once per pass.
+        self.watched: set[str] = set()
         self.max_age = timedelta(days=model.longest_window_days)
         self._rules: dict[str | None, AlertRules] = {}
 
@@ -240,6 +243,10 @@ class AccountProcessor:
         publish = health_changed(entry.health, health)
         alerts_moved = bool(events) or _phases(alerts) != _phases(entry.alerts)
         entry.alerts = alerts
+        if _waits_on_the_clock(alerts):
+            self.watched.add(account_id)
+        else:
+            self.watched.discard(account_id)
         if publish:
             entry.health = health
         self.on_health(health)
@@ -254,6 +261,15 @@ class AccountProcessor:
             self.metrics.alerts.labels(
                 alert.kind.value, alert.severity.value, alert.status.value
             ).inc()
+
+
+def _waits_on_the_clock(state: AccountAlertState) -> bool:
+    return any(
+        kind.phase is Phase.PENDING
+        or kind.clear_since is not None
+        or kind.escalating_since is not None
+        for kind in state.kinds.values()
+    )
 
 
 def _phases(state: AccountAlertState | None) -> dict[str, str]:

@@ -125,3 +125,18 @@ async def test_the_state_survives_the_cache_being_dropped() -> None:
     proc.cache.clear()
     await proc.process([message("logins", login("a", 1))])  # a duplicate, read back from the table
     assert proc.metrics.events.labels("logins", "duplicate")._value.get() == 1
+
+
+async def test_an_account_with_a_pending_alert_is_watched_until_it_fires() -> None:
+    clock = [NOW]
+    table, out = MemoryTable(), Collected()
+    proc = AccountProcessor(load_model(), table, out, create_metrics(), clock=lambda: clock[0])
+    await proc.process([message("logins", login("a", 1, days_ago=60))])
+    assert out.alerts == []
+    assert proc.watched == {"a"}, "pending for 15 minutes: re-evaluate on every scheduled run"
+
+    clock[0] = NOW + timedelta(minutes=16)
+    tick = RawMessage("health.ticks", "p.health.ticks", 3, 0, None, orjson.dumps(["a"]), [])
+    await proc.process([tick])
+    assert [(a.kind.value, a.status.value) for a in out.alerts] == [("band_entered", "firing")]
+    assert proc.watched == set()
