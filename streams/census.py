@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-from aiokafka.partitioner import murmur2
-
 from models.health import Band, Health
 from sinks.metrics import Metrics
 
@@ -13,34 +11,30 @@ from sinks.metrics import Metrics
 class Census:
     """Kept up to date from every health the worker computes; published as gauges.
 
-    Small per account (band, segment, ARR), so it needs no table scan; accounts
-    of partitions this worker no longer owns are dropped on `keep`.
+    Small per account (partition, band, segment, ARR), so it needs no table
+    scan; accounts of partitions this worker no longer owns are dropped on `keep`.
     """
 
-    def __init__(self, partitions: int) -> None:
-        self.partitions = partitions
-        self._accounts: dict[str, tuple[str, str, float]] = {}
+    def __init__(self) -> None:
+        self._accounts: dict[str, tuple[int, str, str, float]] = {}
 
-    def record(self, health: Health) -> None:
+    def record(self, health: Health, partition: int) -> None:
         self._accounts[health.account_id] = (
+            partition,
             health.band.value,
             health.segment or "unknown",
             float(health.arr or 0.0),
         )
 
     def keep(self, partitions: set[int]) -> None:
-        gone = [
-            account_id
-            for account_id in self._accounts
-            if (murmur2(account_id.encode()) & 0x7FFFFFFF) % self.partitions not in partitions
-        ]
+        gone = [a for a, (partition, *_) in self._accounts.items() if partition not in partitions]
         for account_id in gone:
             del self._accounts[account_id]
 
     def publish(self, metrics: Metrics) -> None:
         accounts: Counter[tuple[str, str]] = Counter()
         arr = dict.fromkeys((band.value for band in Band), 0.0)
-        for band, segment, value in self._accounts.values():
+        for _, band, segment, value in self._accounts.values():
             accounts[(band, segment)] += 1
             arr[band] += value
         metrics.accounts.clear()

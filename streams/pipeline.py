@@ -183,7 +183,7 @@ def build_pipeline(
     )
     pending = PendingSends()
     state_table = FaustStateTable(table, pending)
-    census = Census(settings.partitions)
+    census = Census()
     processor = AccountProcessor(
         model,
         state_table,

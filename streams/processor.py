@@ -110,7 +110,7 @@ class AccountProcessor:
         metrics: Metrics,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         cache: EntryCache | None = None,
-        on_health: Callable[[Health], None] = lambda health: None,
+        on_health: Callable[[Health, int], None] = lambda health, partition: None,
     ) -> None:
         self.model = model
         self.table = table
@@ -249,7 +249,7 @@ class AccountProcessor:
             self.watched.discard(account_id)
         if publish:
             entry.health = health
-        self.on_health(health)
+        self.on_health(health, touch.partition)
         if touch.state_changed or publish or alerts_moved:
             self.table.put(account_id, touch.partition, entry.dump())
         self.cache.put(account_id, entry)
