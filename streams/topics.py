@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from models.exceptions import HealthscoreError
 from streams.kafka_client import client_options
 from streams.settings import Settings
 
@@ -22,6 +24,10 @@ DLQ = "health.dlq"
 TICKS = "health.ticks"
 
 COMPACTED = frozenset({"accounts", SCORES})
+
+
+class TopicsNotReadyError(HealthscoreError):
+    """Created topics did not show up in the broker's metadata in time."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,32 @@ async def ensure_topics(settings: Settings) -> list[str]:
                 ]
             )
         names = [spec.name for spec in wanted]
+        await _wait_until_served(admin, names)
         log.info("created topics %s", ", ".join(names))
         return names
     finally:
         await admin.close()
+
+
+async def _wait_until_served(
+    admin: AIOKafkaAdminClient, names: list[str], within: float = 30.0
+) -> None:
+    """Return once every topic has a leader for each partition.
+
+    A just-started broker can answer CreateTopics before its metadata shows
+    the topics; a worker joining its group then is assigned none of them and
+    waits for a rebalance that never comes.
+    """
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        described = await admin.describe_topics(names)
+        if all(
+            topic["error_code"] == 0
+            and topic["partitions"]
+            and all(p["leader"] >= 0 for p in topic["partitions"])
+            for topic in described
+        ):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TopicsNotReadyError(f"topics not served after {within:.0f} s: {names}")
+        await asyncio.sleep(0.2)
