@@ -8,10 +8,9 @@ already delivered an event are skipped, so a restart notifies nobody twice.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from functools import partial
 
-import asyncpg
 import faust
 import httpx
 
@@ -22,7 +21,7 @@ from sinks.delivery import DeliveryRecorder, InMemoryRecorder
 from sinks.dispatch import AlertDispatcher, SinkSettings, build_sinks
 from streams.pipeline import Pipeline
 from streams.settings import Settings
-from streams.storage import RETRY_MAX_SECONDS, Database
+from streams.storage import Database, retry_while_postgres_is_down
 
 log = logging.getLogger(__name__)
 
@@ -60,19 +59,8 @@ def attach_alert_delivery(
         )
         async for value in stream:
             alert = AlertEvent.model_validate_json(value)
-            delay = 0.5
-            while True:
-                try:
-                    await dispatcher.dispatch(alert)
-                    break
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                    # The recorder (PostgreSQL) failed: retry the whole delivery;
-                    # sinks that already delivered are skipped.
-                    log.warning(
-                        "recording alert %s failed (%s); retrying in %.1f s",
-                        alert.event_id,
-                        type(exc).__name__,
-                        delay,
-                    )
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, RETRY_MAX_SECONDS)
+            # A recorder (PostgreSQL) failure retries the whole delivery; sinks
+            # that already delivered this event are skipped.
+            await retry_while_postgres_is_down(
+                partial(dispatcher.dispatch, alert), f"recording alert {alert.event_id}"
+            )

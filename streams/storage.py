@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
 import faust
@@ -23,6 +25,27 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 1000
 BATCH_SECONDS = 1.0
 RETRY_MAX_SECONDS = 30.0
+T = TypeVar("T")
+
+
+POSTGRES_DOWN = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+async def retry_while_postgres_is_down(
+    action: Callable[[], Awaitable[T]],
+    doing: str,
+    on_failure: Callable[[], object] = lambda: None,
+) -> T:
+    """Run `action` until PostgreSQL lets it succeed, backing off up to RETRY_MAX_SECONDS."""
+    delay = 0.5
+    while True:
+        try:
+            return await action()
+        except POSTGRES_DOWN as exc:
+            on_failure()
+            log.warning("%s failed (%s); retrying in %.1f s", doing, type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
 
 
 class Database:
@@ -56,16 +79,7 @@ class Database:
             return self._pool
 
     async def wait_for_pool(self) -> asyncpg.Pool:
-        delay = 0.5
-        while True:
-            try:
-                return await self.connect()
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning(
-                    "PostgreSQL unavailable (%s); retrying in %.1f s", type(exc).__name__, delay
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_SECONDS)
+        return await retry_while_postgres_is_down(self.connect, "connecting to PostgreSQL")
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -75,24 +89,14 @@ class Database:
 
 async def write_with_retry(database: Database, batch: list[Health], metrics: Metrics) -> None:
     """Write until it succeeds: the batch's offsets are not committed before that."""
-    delay = 0.5
-    while True:
-        pool = await database.wait_for_pool()
-        try:
-            await write_health(pool, batch)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            metrics.pg_write_failures.inc()
-            log.warning(
-                "writing %d health rows failed (%s); retrying in %.1f s",
-                len(batch),
-                type(exc).__name__,
-                delay,
-            )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_SECONDS)
-            continue
-        metrics.pg_rows.labels("score_history").inc(len(batch))
-        return
+
+    async def write() -> None:
+        await write_health(await database.connect(), batch)
+
+    await retry_while_postgres_is_down(
+        write, f"writing {len(batch)} health rows", on_failure=metrics.pg_write_failures.inc
+    )
+    metrics.pg_rows.labels("score_history").inc(len(batch))
 
 
 def attach_storage(app: faust.App, pipeline: Pipeline, database: Database) -> None:
