@@ -222,7 +222,7 @@ def build_pipeline(
     async def forget_decoded_rows(
         sender: Any, *args: Any, signal: Any = None, **kwargs: Any
     ) -> None:
-        processor.cache.clear()
+        processor.forget()
         pipeline.rescore_queue.clear()
 
     @app.timer(settings.rescore_interval_seconds, name="schedule-rescore")  # type: ignore[untyped-decorator]

@@ -122,8 +122,18 @@ class AccountProcessor:
         # Accounts whose alert state waits on the clock (pending, clearing or
         # escalating): re-evaluated on every scheduled run, not once per pass.
         self.watched: set[str] = set()
+        # Accounts whose row this process has written since it got its partitions.
+        # A restarted worker's RocksDB can hold rows whose changelog records never
+        # left before the crash; re-read events are then duplicates that change
+        # nothing, so the first touch of an account re-writes its row anyway.
+        self.confirmed: set[str] = set()
         self.max_age = timedelta(days=model.longest_window_days)
         self._rules: dict[str | None, AlertRules] = {}
+
+    def forget(self) -> None:
+        """Partitions are moving: decoded rows and write confirmations may be stale."""
+        self.cache.clear()
+        self.confirmed.clear()
 
     def rules_for(self, health: Health) -> AlertRules:
         """Alert rules whose band edges are those of the account's lifecycle stage,
@@ -250,8 +260,9 @@ class AccountProcessor:
         if publish:
             entry.health = health
         self.on_health(health, touch.partition)
-        if touch.state_changed or publish or alerts_moved:
+        if touch.state_changed or publish or alerts_moved or account_id not in self.confirmed:
             self.table.put(account_id, touch.partition, entry.dump())
+            self.confirmed.add(account_id)
         self.cache.put(account_id, entry)
         if publish:
             await self.outputs.score(health)

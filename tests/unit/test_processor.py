@@ -140,3 +140,19 @@ async def test_an_account_with_a_pending_alert_is_watched_until_it_fires() -> No
     await proc.process([tick])
     assert [(a.kind.value, a.status.value) for a in out.alerts] == [("band_entered", "firing")]
     assert proc.watched == set()
+
+
+async def test_a_restarted_worker_rewrites_a_row_it_finds_even_when_events_are_duplicates() -> None:
+    first, table, _ = processor()
+    events = [message("logins", login("a", n)) for n in range(3)]
+    await first.process(events)
+    # After a crash the local store can hold a row whose changelog record never left:
+    # the re-read events are duplicates, yet the row must reach the changelog again.
+    restarted = AccountProcessor(
+        load_model(), table, Collected(), create_metrics(), clock=lambda: NOW
+    )
+    table.writes.clear()
+    await restarted.process(events)
+    assert table.writes == [("a", 3)]
+    await restarted.process(events)
+    assert table.writes == [("a", 3)], "once per account, not on every replay"
