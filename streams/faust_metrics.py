@@ -16,6 +16,7 @@ from typing import Any
 import faust
 from faust.sensors.monitor import Monitor
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
+from faust.types import TP, EventT, Message, StreamT
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 PREFIX = "healthscore_faust_"
@@ -118,12 +119,56 @@ def faust_metrics(reg: CollectorRegistry) -> FaustMetrics:
 
 
 class FaustMonitor(PrometheusMonitor):
-    """faust's Prometheus sensor, with the three latencies it measures from the wrong end.
+    """faust's Prometheus sensor, cheaper per message and with three latencies fixed.
+
+    faust's own hooks run for every message and look up labelled children and
+    rebuild the stream's label each time: about 25 µs a message over the base
+    Monitor, a quarter of what faust itself spends. The per-message hooks here
+    cache the children per topic, partition and stream instead (same metrics).
 
     faust observes `ms_since(state["time_return"])` / `["time_end"]` right after
     setting those to now, which is always ~0; the base Monitor has already put
     the real durations in `state` as `latency_return` / `latency_end`.
     """
+
+    def __init__(self, metrics: FaustMetrics, **kwargs: Any) -> None:
+        super().__init__(metrics, **kwargs)
+        self._per_topic: dict[str, Any] = {}
+        self._read_offset: dict[TP, Any] = {}
+        self._per_stream: dict[int, Any] = {}
+
+    def on_message_in(self, tp: TP, offset: int, message: Message) -> None:
+        Monitor.on_message_in(self, tp, offset, message)
+        metrics = self._metrics
+        metrics.messages_received.inc()
+        metrics.active_messages.inc()
+        per_topic = self._per_topic.get(tp.topic)
+        if per_topic is None:
+            per_topic = metrics.messages_received_per_topics.labels(topic=tp.topic)
+            self._per_topic[tp.topic] = per_topic
+        per_topic.inc()
+        read_offset = self._read_offset.get(tp)
+        if read_offset is None:
+            read_offset = metrics.messages_received_per_topics_partition.labels(
+                topic=tp.topic, partition=tp.partition
+            )
+            self._read_offset[tp] = read_offset
+        read_offset.set(offset)
+
+    def on_stream_event_in(
+        self, tp: TP, offset: int, stream: StreamT[Any], event: EventT[Any]
+    ) -> dict[str, Any] | None:
+        state = Monitor.on_stream_event_in(self, tp, offset, stream, event)
+        metrics = self._metrics
+        metrics.total_events.inc()
+        metrics.total_active_events.inc()
+        per_stream = self._per_stream.get(id(stream))
+        if per_stream is None:
+            label = f"stream.{self._stream_label(stream)}.events"
+            per_stream = metrics.total_events_per_stream.labels(stream=label)
+            self._per_stream[id(stream)] = per_stream
+        per_stream.inc()
+        return state
 
     def on_rebalance_return(self, app: Any, state: dict[str, Any]) -> None:
         Monitor.on_rebalance_return(self, app, state)

@@ -7,10 +7,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import faust
+from faust.sensors.prometheus import PrometheusMonitor
+from faust.types import TP
 from prometheus_client import CollectorRegistry, generate_latest
 
 from sinks.metrics import create_metrics
-from streams.faust_metrics import FaustMonitor, attach_faust_metrics
+from streams.faust_metrics import FaustMonitor, attach_faust_metrics, faust_metrics
 from streams.web import attach_views
 
 
@@ -82,3 +84,44 @@ def test_rebalance_and_http_latencies_measure_the_whole_span() -> None:
         "healthscore_faust_http_responses_total", {"status_code": "404"}
     )
     assert responses == 1.0
+
+
+class TaskOwner:
+    pass
+
+
+def test_per_message_hooks_report_what_fausts_own_sensor_reports() -> None:
+    """The cached per-message hooks must count exactly like faust's PrometheusMonitor."""
+    app = new_app()
+    stream: Any = app.topic("logins", "tickets", value_serializer="raw").stream()
+    stream.task_owner = TaskOwner()  # faust keys per-task figures by a weak reference
+    ours, theirs = CollectorRegistry(), CollectorRegistry()
+    monitors = [
+        FaustMonitor(metrics=faust_metrics(ours)),
+        PrometheusMonitor(metrics=faust_metrics(theirs)),
+    ]
+    message: Any = SimpleNamespace()
+    for monitor in monitors:
+        for offset, tp in enumerate([TP("logins", 0), TP("tickets", 1), TP("logins", 0)] * 3):
+            monitor.on_message_in(tp, offset, message)
+            state = monitor.on_stream_event_in(tp, offset, stream, message)
+            monitor.on_stream_event_out(tp, offset, stream, message, state)
+            if offset % 2 == 0:  # the others stay in flight
+                monitor.on_message_out(tp, offset, message)
+
+    def samples(registry: CollectorRegistry) -> dict[tuple[str, str], float]:
+        return {
+            (s.name, str(sorted(s.labels.items()))): s.value
+            for family in registry.collect()
+            if "runtime" not in family.name  # latency: measured, so it differs
+            for s in family.samples
+            if not s.name.endswith("_created")
+        }
+
+    assert samples(ours) == samples(theirs)
+    assert ours.get_sample_value("healthscore_faust_messages_received_total") == 9.0
+    assert ours.get_sample_value("healthscore_faust_active_messages") == 4.0
+    read = ours.get_sample_value(
+        "healthscore_faust_topic_partition_read_offset", {"topic": "logins", "partition": "0"}
+    )
+    assert read == 8.0
