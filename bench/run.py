@@ -94,8 +94,9 @@ class Bench:
         running = [self.worker(prefix, app) for _ in range(workers)]
         try:
             started = time.perf_counter()
+            # Together, so that they share the partitions from the first assignment on.
             for worker in running:
-                worker.start()
+                worker.launch()
             return wait_processed(running, expected, timeout=900, started=started)
         finally:
             for worker in running:
