@@ -14,9 +14,11 @@ lists and ints.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -28,7 +30,7 @@ from models.events import (
     RenewalEvent,
     TicketEvent,
 )
-from models.model_config import HealthModel
+from models.model_config import HealthModel, Limits
 from models.state_records import (
     C_AT,
     C_RENEWAL_DAY,
@@ -93,7 +95,7 @@ def apply_event(state: AccountState, event: Event, model: HealthModel, now: date
     (and for profiles, which never expire) a repeat is still recognised
     because applying it again changes nothing.
     """
-    today = utc_day(now)
+    today = _today(now)
     if today > state.pruned_day:
         prune(state, model, today)
     at = int(event.occurred_at.timestamp())
@@ -111,10 +113,25 @@ def apply_event(state: AccountState, event: Event, model: HealthModel, now: date
         if ids is None:
             ids = state.seen[day] = set()
         ids.add(digest)
-    changed = _apply_activity(state, event, model, at, day) or remembered
+    fold = _FOLDS.get(type(event)) or _fold_of_base(type(event))
+    changed = fold(state, event, model.limits, at, day) or remembered
     if changed:
         _advance_last_event(state, event.occurred_at)
     return changed
+
+
+# The last `now` apply_event saw, and its UTC day: callers fold a whole batch at
+# one `now`, and working the day out costs as much as the rest of a login event.
+_last_today: tuple[datetime | None, int] = (None, 0)
+
+
+def _today(now: datetime) -> int:
+    global _last_today
+    moment, day = _last_today
+    if moment is not now:
+        day = utc_day(now)
+        _last_today = (now, day)
+    return day
 
 
 def prune(state: AccountState, model: HealthModel, today: int) -> None:
@@ -138,50 +155,72 @@ def prune(state: AccountState, model: HealthModel, today: int) -> None:
     state.pruned_day = today
 
 
-def _apply_activity(
-    state: AccountState, event: Event, model: HealthModel, at: int, day: int
+def _apply_login(state: AccountState, event: LoginEvent, limits: Limits, at: int, day: int) -> bool:
+    changed = add_login(state.users, event.user_id, day)
+    if changed and len(state.users) > limits.max_users:
+        trim_oldest(state.users, limits.max_users, 0, _key_people(state))
+    feature = event.feature
+    if feature is not None and state.features.get(feature, NONE) < day:
+        state.features[feature] = day
+        changed = True
+        if len(state.features) > limits.max_features:
+            keep = max(1, limits.max_features * 9 // 10)
+            recent = sorted(state.features.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
+            state.features = dict(recent)
+    if state.last_login is None or at > state.last_login:
+        state.last_login = at
+        changed = True
+    return changed
+
+
+def _apply_ticket(
+    state: AccountState, event: TicketEvent, limits: Limits, at: int, day: int
 ) -> bool:
-    limits = model.limits
-    if isinstance(event, LoginEvent):
-        changed = add_login(state.users, event.user_id, day)
-        if changed and len(state.users) > limits.max_users:
-            trim_oldest(state.users, limits.max_users, 0, _key_people(state))
-        if event.feature is not None and state.features.get(event.feature, NONE) < day:
-            state.features[event.feature] = day
-            changed = True
-            if len(state.features) > limits.max_features:
-                keep = max(1, limits.max_features * 9 // 10)
-                recent = sorted(state.features.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
-                state.features = dict(recent)
-        if state.last_login is None or at > state.last_login:
-            state.last_login = at
-            changed = True
-        return changed
-    if isinstance(event, TicketEvent):
-        changed = add_ticket_event(
-            state.tickets,
-            event.ticket_id,
-            event.status,
-            event.priority,
-            at,
-            event.csat,
-            event.effort,
-        )
-        trim_oldest(state.tickets, limits.max_tickets, T_LAST)
-        return changed
-    if isinstance(event, NpsEvent):
-        role = ROLE_CODE[event.role] if event.role is not None else NONE
-        changed = add_answer(state.respondents, event.respondent_id, at, event.score, role)
-        trim_oldest(state.respondents, limits.max_respondents, R_AT)
-        return changed
-    if isinstance(event, RenewalEvent):
-        renewal_day = date_day(event.renewal_date)
-        new_arr = event.new_arr if event.new_arr is not None else float(NONE)
-        record = [float(at), float(RENEWAL_CODE[event.status]), renewal_day, event.arr, new_arr]
-        changed = add_latest(state.contracts, event.contract_id, record)
-        trim_oldest(state.contracts, limits.max_contracts, C_AT)
-        return changed
-    raise TypeError(f"not an input event: {type(event).__name__}")
+    changed = add_ticket_event(
+        state.tickets,
+        event.ticket_id,
+        event.status,
+        event.priority,
+        at,
+        event.csat,
+        event.effort,
+    )
+    trim_oldest(state.tickets, limits.max_tickets, T_LAST)
+    return changed
+
+
+def _apply_nps(state: AccountState, event: NpsEvent, limits: Limits, at: int, day: int) -> bool:
+    role = ROLE_CODE[event.role] if event.role is not None else NONE
+    changed = add_answer(state.respondents, event.respondent_id, at, event.score, role)
+    trim_oldest(state.respondents, limits.max_respondents, R_AT)
+    return changed
+
+
+def _apply_renewal(
+    state: AccountState, event: RenewalEvent, limits: Limits, at: int, day: int
+) -> bool:
+    renewal_day = date_day(event.renewal_date)
+    new_arr = event.new_arr if event.new_arr is not None else float(NONE)
+    record = [float(at), float(RENEWAL_CODE[event.status]), renewal_day, event.arr, new_arr]
+    changed = add_latest(state.contracts, event.contract_id, record)
+    trim_oldest(state.contracts, limits.max_contracts, C_AT)
+    return changed
+
+
+Fold = Callable[[AccountState, Any, Limits, int, int], bool]
+_FOLDS: dict[type, Fold] = {
+    LoginEvent: _apply_login,
+    TicketEvent: _apply_ticket,
+    NpsEvent: _apply_nps,
+    RenewalEvent: _apply_renewal,
+}
+
+
+def _fold_of_base(kind: type) -> Fold:
+    for base in kind.__mro__:
+        if base in _FOLDS:
+            return _FOLDS[base]
+    raise TypeError(f"not an input event: {kind.__name__}")
 
 
 def _apply_profile(state: AccountState, event: AccountProfile) -> bool:
@@ -208,8 +247,13 @@ def _key_people(state: AccountState) -> frozenset[str]:
     return frozenset(u for u in (profile.champion_user_id, profile.sponsor_user_id) if u)
 
 
+# Copying a fresh hasher costs half of constructing one.
+_BLAKE2B_48 = hashlib.blake2b(digest_size=6)
+
+
 def _short_hash(event_id: str) -> str:
     # 48 bits in 8 characters: a false "duplicate" among the <= 23k ids an account can
     # hold has odds below 1e-6, and the idempotent updates make even that harmless.
-    digest = hashlib.blake2b(event_id.encode(), digest_size=6).digest()
-    return base64.b64encode(digest).decode()
+    hasher = _BLAKE2B_48.copy()
+    hasher.update(event_id.encode())
+    return binascii.b2a_base64(hasher.digest(), newline=False).decode()

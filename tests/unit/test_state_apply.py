@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone
 
-from models.events import Event
+import pytest
+
+from models.events import Event, LoginEvent
 from models.model_config import load_model
-from models.state import AccountState, apply_event, new_state, utc_day
+from models.state import AccountState, _short_hash, apply_event, new_state, utc_day
 from tests.unit.test_model_factories import (
     MODEL,
     T0,
@@ -131,3 +133,39 @@ def test_state_round_trips_through_json() -> None:
     restored = AccountState.model_validate(document)
     assert restored == state
     assert len(json.dumps(document)) < 3000
+
+
+def test_short_hashes_keep_their_stored_form() -> None:
+    # Rows in changelogs and RocksDB hold these: the form must never change.
+    assert [_short_hash(i) for i in ("ev-1", "e11-12345", "", "é✓😀")] == [
+        "397pYIdN",
+        "zccsOVaS",
+        "3dnEB2f5",
+        "EN1xLqiy",
+    ]
+
+
+def test_each_new_now_is_a_new_day_to_prune_for() -> None:
+    state = build([login("u1", ago(0))])
+    assert state.pruned_day == utc_day(T0)
+    later = T0 + timedelta(days=MODEL.longest_window_days + 1)
+    for now in (later, later.astimezone(timezone(timedelta(hours=-5)))):
+        apply_event(state, login("u2", later), MODEL, now)
+        assert state.pruned_day == utc_day(later)
+        assert set(state.users) == {"u2"}
+
+
+def test_a_derived_event_type_folds_like_its_base() -> None:
+    class TaggedLogin(LoginEvent):
+        pass
+
+    event = TaggedLogin(event_id="e1", account_id="acme", occurred_at=ago(1), user_id="u1")
+    state = new_state("acme")
+    assert apply_event(state, event, MODEL, T0) is True
+    assert "u1" in state.users
+
+
+def test_an_event_of_no_input_type_is_an_error() -> None:
+    event = Event(event_id="e1", account_id="acme", occurred_at=ago(1))
+    with pytest.raises(TypeError, match="not an input event: Event"):
+        apply_event(new_state("acme"), event, MODEL, T0)
