@@ -6,6 +6,7 @@ rejection to `health.dlq`. A rejection is a value, never an exception.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -71,6 +72,9 @@ def parse_message(
     Events older than `max_age` are rejected on the expiring topics only:
     they could no longer affect any window.
     """
+    accepted = _accept_whole_batch(topic, key, value, now, max_age)
+    if accepted is not None:
+        return accepted
     parsed = ParsedMessage()
     if value is None or len(value) > MAX_MESSAGE_BYTES:
         size = 0 if value is None else len(value)
@@ -115,6 +119,57 @@ def parse_message(
     else:
         _accept(parsed, topic, key, document, now, max_age, None, value)
     return parsed
+
+
+def _accept_whole_batch(
+    topic: str, key: bytes | None, value: bytes | None, now: datetime, max_age: timedelta
+) -> ParsedMessage | None:
+    """The common case at a fraction of the cost: a batch whose every event is accepted.
+
+    One validator call straight from the bytes, and the key decoded once rather
+    than each account_id encoded. None, for anything else, leaves the message
+    to the general path, which says exactly what is wrong with it.
+    """
+    batch = _BATCHES.get(topic)
+    if batch is None or key is None or value is None or len(value) > MAX_MESSAGE_BYTES:
+        return None
+    if not value.startswith(b"["):
+        return None
+    try:
+        events = batch.validate_json(value)
+        account_id = key.decode()
+    except (ValidationError, UnicodeDecodeError):
+        return None
+    if not events or len(events) > MAX_BATCH_EVENTS:
+        return None
+    latest = now + MAX_FUTURE
+    earliest = now - max_age if topic in EXPIRING_TOPICS else None
+    for event in events:
+        occurred_at = event.occurred_at
+        if (
+            event.account_id != account_id
+            or occurred_at > latest
+            or (earliest is not None and occurred_at < earliest)
+        ):
+            return None
+    if topic in FLOAT_FIELDS and not _all_finite(events, FLOAT_FIELDS[topic]):
+        return None
+    return ParsedMessage(events, is_batch=True)
+
+
+# pydantic's JSON parser reads NaN, Infinity and 1e400, which orjson rejects as
+# invalid JSON: the fast path leaves any batch with such a number to orjson.
+# The float fields of each topic's events (a unit test checks the list is complete):
+FLOAT_FIELDS = {"renewals": ("arr", "new_arr"), "accounts": ("arr",)}
+
+
+def _all_finite(events: list[Event], fields: tuple[str, ...]) -> bool:
+    for event in events:
+        for name in fields:
+            number = getattr(event, name)
+            if number is not None and not math.isfinite(number):
+                return False
+    return True
 
 
 def _accept(
