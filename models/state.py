@@ -17,10 +17,11 @@ from __future__ import annotations
 import binascii
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timezone, tzinfo
 from typing import Any
 
 from pydantic import BaseModel, Field
+from pydantic_core import TzInfo
 
 from models.events import (
     AccountProfile,
@@ -47,7 +48,8 @@ from models.state_records import (
 )
 
 DAY_SECONDS = 86_400
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
 
 
 class AccountState(BaseModel):
@@ -98,7 +100,7 @@ def apply_event(state: AccountState, event: Event, model: HealthModel, now: date
     today = _today(now)
     if today > state.pruned_day:
         prune(state, model, today)
-    at = int(event.occurred_at.timestamp())
+    at = _epoch_seconds(event.occurred_at)
     day = at // DAY_SECONDS
     if isinstance(event, AccountProfile):
         return _apply_profile(state, event)
@@ -132,6 +134,26 @@ def _today(now: datetime) -> int:
         day = utc_day(now)
         _last_today = (now, day)
     return day
+
+
+# The epoch in the zone of the last event seen. pydantic parses every offset into
+# a fixed-offset TzInfo, shared by the events that carry it; within one fixed
+# zone a difference needs no utcoffset() calls, which make timestamp() slow.
+_FIXED_ZONES = (TzInfo, timezone)
+_epoch_in_zone: tuple[tzinfo | None, datetime] = (None, _EPOCH)
+
+
+def _epoch_seconds(moment: datetime) -> int:
+    """int(moment.timestamp()), exactly."""
+    global _epoch_in_zone
+    zone, epoch = _epoch_in_zone
+    if moment.tzinfo is not zone:
+        zone = moment.tzinfo
+        if type(zone) not in _FIXED_ZONES:
+            return int(moment.timestamp())
+        epoch = _EPOCH.astimezone(zone)
+        _epoch_in_zone = (zone, epoch)
+    return int((moment - epoch).total_seconds())
 
 
 def prune(state: AccountState, model: HealthModel, today: int) -> None:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta, timezone
+import random
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from models.events import Event, LoginEvent
 from models.model_config import load_model
-from models.state import AccountState, _short_hash, apply_event, new_state, utc_day
+from models.state import (
+    AccountState,
+    _epoch_seconds,
+    _short_hash,
+    apply_event,
+    new_state,
+    utc_day,
+)
 from tests.unit.test_model_factories import (
     MODEL,
     T0,
@@ -169,3 +178,24 @@ def test_an_event_of_no_input_type_is_an_error() -> None:
     event = Event(event_id="e1", account_id="acme", occurred_at=ago(1))
     with pytest.raises(TypeError, match="not an input event: Event"):
         apply_event(new_state("acme"), event, MODEL, T0)
+
+
+def test_epoch_seconds_are_exactly_the_timestamps_whatever_the_zone() -> None:
+    parsed = LoginEvent.model_validate_json(
+        b'{"event_id":"e","account_id":"a","occurred_at":"2026-03-29T01:30:00-09:30","user_id":"u"}'
+    ).occurred_at.tzinfo
+    zones: list[tzinfo | None] = [
+        UTC,
+        parsed,
+        timezone(timedelta(hours=5, minutes=30)),
+        timezone(-timedelta(hours=7, seconds=13, microseconds=5)),
+        ZoneInfo("Europe/Paris"),
+        None,
+    ]
+    rng = random.Random(7)
+    for _ in range(3000):
+        base = datetime(1, 1, 2) + timedelta(microseconds=rng.randrange(315_500_000_000_000_000))
+        if rng.random() < 0.5:  # around now and a DST change, where it matters most
+            base = datetime(2026, 3, 29) + timedelta(microseconds=rng.randrange(-(10**11), 10**11))
+        moment = base.replace(tzinfo=rng.choice(zones), fold=rng.randrange(2))
+        assert _epoch_seconds(moment) == int(moment.timestamp()), moment
