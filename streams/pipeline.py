@@ -37,6 +37,15 @@ log = logging.getLogger(__name__)
 BATCH_MAX = 10_000
 BATCH_SECONDS = 0.2
 TICK_CHUNK = 500
+# Up to 5,000 accounts re-evaluated per HS_RESCORE_INTERVAL_SECONDS, in ten
+# steps: one burst of 5,000 evaluations would hold up fresh events for ~1 s.
+RESCORE_PER_INTERVAL = 5_000
+RESCORE_STEPS = 10
+# Kafka compacts only closed segments, and the default segment is 1 GiB: a new
+# worker would replay every write since the topic began. Small segments keep
+# the changelog near one row per account, so replay time follows the number
+# of accounts rather than the history of writes.
+CHANGELOG_CONFIG = {"segment.bytes": 32 * 1024 * 1024, "min.cleanable.dirty.ratio": 0.3}
 
 
 class PendingSends:
@@ -180,6 +189,7 @@ def build_pipeline(
         key_type=str,
         # Rows are JSON serialised by pydantic-core already: Faust stores bytes as they are.
         value_type=bytes,
+        extra_topic_configs=CHANGELOG_CONFIG,
     )
     pending = PendingSends()
     state_table = FaustStateTable(table, pending)
@@ -225,9 +235,9 @@ def build_pipeline(
         processor.forget()
         pipeline.rescore_queue.clear()
 
-    @app.timer(settings.rescore_interval_seconds, name="schedule-rescore")  # type: ignore[untyped-decorator]
+    @app.timer(settings.rescore_interval_seconds / RESCORE_STEPS, name="schedule-rescore")  # type: ignore[untyped-decorator]
     async def schedule_rescore() -> None:
-        await request_rescores(pipeline)
+        await request_rescores(pipeline, RESCORE_PER_INTERVAL // RESCORE_STEPS)
 
     return pipeline
 
@@ -237,7 +247,7 @@ def owned_partitions(pipeline: Pipeline) -> set[int]:
     return {tp.partition for tp in pipeline.app.consumer.assignment() if tp.topic == ticks}
 
 
-async def request_rescores(pipeline: Pipeline, slice_size: int = 5_000) -> int:
+async def request_rescores(pipeline: Pipeline, slice_size: int = RESCORE_PER_INTERVAL) -> int:
     """Ask this worker's partitions to re-evaluate the next slice of its accounts.
 
     Silence is a signal: scores decay with time alone. Each run takes the next
