@@ -123,7 +123,7 @@ def apply_event(state: AccountState, event: Event, model: HealthModel, now: date
 
 
 # The last `now` apply_event saw, and its UTC day: callers fold a whole batch at
-# one `now`, and working the day out costs as much as the rest of a login event.
+# one `now`, so the day is worked out once per batch rather than once per event.
 _last_today: tuple[datetime | None, int] = (None, 0)
 
 
