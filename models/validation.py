@@ -72,9 +72,10 @@ def parse_message(
     Events older than `max_age` are rejected on the expiring topics only:
     they could no longer affect any window.
     """
-    accepted = _accept_whole_batch(topic, key, value, now, max_age)
-    if accepted is not None:
-        return accepted
+    if value is not None and value.startswith(b"["):
+        accepted = _accept_whole_batch(topic, key, value, now, max_age)
+        if accepted is not None:
+            return accepted
     parsed = ParsedMessage()
     if value is None or len(value) > MAX_MESSAGE_BYTES:
         size = 0 if value is None else len(value)
@@ -122,7 +123,7 @@ def parse_message(
 
 
 def _accept_whole_batch(
-    topic: str, key: bytes | None, value: bytes | None, now: datetime, max_age: timedelta
+    topic: str, key: bytes | None, value: bytes, now: datetime, max_age: timedelta
 ) -> ParsedMessage | None:
     """The common case at a fraction of the cost: a batch whose every event is accepted.
 
@@ -131,9 +132,7 @@ def _accept_whole_batch(
     to the general path, which says exactly what is wrong with it.
     """
     batch = _BATCHES.get(topic)
-    if batch is None or key is None or value is None or len(value) > MAX_MESSAGE_BYTES:
-        return None
-    if not value.startswith(b"["):
+    if batch is None or key is None or len(value) > MAX_MESSAGE_BYTES:
         return None
     try:
         events = batch.validate_json(value)
