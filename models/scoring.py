@@ -23,6 +23,8 @@ unchanged state later lets silence show.
 from __future__ import annotations
 
 from datetime import datetime
+from operator import itemgetter
+from typing import NamedTuple
 
 from models.components import (
     Context,
@@ -37,12 +39,23 @@ from models.model_config import HealthModel
 from models.model_parts import ComponentName
 from models.state import DAY_SECONDS, AccountState
 
-_COMPONENTS = (
-    (ComponentName.ENGAGEMENT, engagement_signals),
-    (ComponentName.SUPPORT, support_signals),
-    (ComponentName.SENTIMENT, sentiment_signals),
-    (ComponentName.COMMERCIAL, commercial_signals),
+# (name, its value as a plain str for Health.components and Driver.component, signals)
+_COMPONENTS = tuple(
+    (name, name.value, compute)
+    for name, compute in (
+        (ComponentName.ENGAGEMENT, engagement_signals),
+        (ComponentName.SUPPORT, support_signals),
+        (ComponentName.SENTIMENT, sentiment_signals),
+        (ComponentName.COMMERCIAL, commercial_signals),
+    )
 )
+
+
+class _Impact(NamedTuple):
+    points: float
+    code: str
+    signal: Signal
+    component: str
 
 
 def score(state: AccountState, now: datetime, model: HealthModel) -> Health:
@@ -54,31 +67,36 @@ def score(state: AccountState, now: datetime, model: HealthModel) -> Health:
     neutral = model.neutral_score
 
     components: dict[str, float | None] = {}
-    # Per component with data: its weight, its value and its signals with in-component shares.
-    present: list[tuple[float, list[tuple[Signal, float]]]] = []
+    # Per component with data: its weight, its name and its signals with in-component shares.
+    present: list[tuple[float, str, list[tuple[Signal, float]]]] = []
     total_weight = covered_weight = weighted_sum = 0.0
-    for name, compute in _COMPONENTS:
+    for name, label, compute in _COMPONENTS:
         weight = resolved.weights[name]
         total_weight += weight
         signals = compute(state, ctx)
         factor_weights = resolved.factor_weights[name]
         factor_total = sum(factor_weights[s.factor] for s in signals)
         if factor_total <= 0:
-            components[name.value] = None
+            components[label] = None
             continue
         shares = [(s, factor_weights[s.factor] / factor_total) for s in signals]
         value = sum(s.value * share for s, share in shares)
-        components[name.value] = round(value, 1)
+        components[label] = round(value, 1)
         if weight > 0:
             covered_weight += weight
             weighted_sum += weight * value
-            present.append((weight, shares))
+            present.append((weight, label, shares))
 
     if covered_weight > 0:
         total = weighted_sum / covered_weight
         impacts = [
-            (signal, weight / covered_weight * share * (signal.value - neutral))
-            for weight, shares in present
+            _Impact(
+                weight / covered_weight * share * (signal.value - neutral),
+                signal.driver_code,
+                signal,
+                label,
+            )
+            for weight, label, shares in present
             for signal, share in shares
         ]
     else:
@@ -105,18 +123,13 @@ def score(state: AccountState, now: datetime, model: HealthModel) -> Health:
     )
 
 
-def _drivers(impacts: list[tuple[Signal, float]], model: HealthModel) -> list[Driver]:
+def _drivers(impacts: list[_Impact], model: HealthModel) -> list[Driver]:
     """The largest negative contributions (worst first), then the largest positive ones."""
     settings = model.drivers
-    ranked = sorted(impacts, key=lambda item: (item[1], item[0].driver_code))
-    negative = [i for i in ranked if i[1] <= -settings.min_impact][: settings.negative]
-    positive = [i for i in reversed(ranked) if i[1] >= settings.min_impact][: settings.positive]
+    ranked = sorted(impacts, key=itemgetter(0, 1))  # by points, then code
+    negative = [i for i in ranked if i.points <= -settings.min_impact][: settings.negative]
+    positive = [i for i in reversed(ranked) if i.points >= settings.min_impact][: settings.positive]
     return [
-        Driver(
-            code=signal.driver_code,
-            text=signal.text,
-            impact=round(impact, 1),
-            component=signal.component.value,
-        )
-        for signal, impact in negative + positive
+        Driver(code=i.code, text=i.signal.text, impact=round(i.points, 1), component=i.component)
+        for i in negative + positive
     ]

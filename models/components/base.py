@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from models.model_config import HealthModel
 from models.model_parts import ComponentName
@@ -25,16 +27,27 @@ class Context:
 
 @dataclass(frozen=True, slots=True)
 class Signal:
+    """One factor's value, and how to word it.
+
+    Only the few signals kept as drivers are ever put into words, so the
+    sentence is built on demand: `text` is `describe(*facts)`.
+    """
+
     component: ComponentName
     factor: str
     value: float
-    text: str
+    describe: Callable[..., str]
+    facts: tuple[Any, ...] = ()
     # Machine code for the driver; defaults to "component.factor".
     code: str = ""
 
     @property
+    def text(self) -> str:
+        return self.describe(*self.facts)
+
+    @property
     def driver_code(self) -> str:
-        return self.code or f"{self.component.value}.{self.factor}"
+        return self.code or f"{self.component}.{self.factor}"
 
 
 def plural(count: int | float, noun: str) -> str:

@@ -40,15 +40,7 @@ def commercial_signals(state: AccountState, ctx: Context) -> list[Signal]:
         return []
     if contracts and all(c[C_STATUS] == _CHURNED for c in contracts):
         lost = sum(c[C_ARR] for c in contracts)
-        return [
-            Signal(
-                COMMERCIAL,
-                "arr_change",
-                0.0,
-                f"Churned: {money(lost)} ARR lost",
-                code="commercial.churned",
-            )
-        ]
+        return [Signal(COMMERCIAL, "arr_change", 0.0, _churned_text, (lost,), "commercial.churned")]
     signals: list[Signal] = []
     pending = [int(c[C_RENEWAL_DAY]) for c in contracts if c[C_STATUS] == _UPCOMING]
     settled = [int(c[C_RENEWAL_DAY]) for c in contracts if c[C_STATUS] != _UPCOMING]
@@ -56,14 +48,9 @@ def commercial_signals(state: AccountState, ctx: Context) -> list[Signal]:
         pending.append(profile_day)
     if pending:
         days = min(pending) - ctx.today
-        text = (
-            f"Renewal overdue by {-days} days"
-            if days < 0
-            else "Renewal due today"
-            if days == 0
-            else f"Renewal in {days} days"
+        signals.append(
+            Signal(COMMERCIAL, "renewal", factors.renewal.curve.at(days), _renewal_text, (days,))
         )
-        signals.append(Signal(COMMERCIAL, "renewal", factors.renewal.curve.at(days), text))
     before = after = 0.0
     for c in contracts:
         if c[C_STATUS] == _UPCOMING:
@@ -78,10 +65,21 @@ def commercial_signals(state: AccountState, ctx: Context) -> list[Signal]:
                 COMMERCIAL,
                 "arr_change",
                 factors.arr_change.curve.at(ratio),
-                _arr_text(before, after),
+                _arr_text,
+                (before, after),
             )
         )
     return signals
+
+
+def _churned_text(lost: float) -> str:
+    return f"Churned: {money(lost)} ARR lost"
+
+
+def _renewal_text(days: int) -> str:
+    if days < 0:
+        return f"Renewal overdue by {-days} days"
+    return "Renewal due today" if days == 0 else f"Renewal in {days} days"
 
 
 def _arr_text(before: float, after: float) -> str:

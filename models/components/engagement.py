@@ -19,43 +19,58 @@ The component has data once any login has been seen.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from models.components.base import DAY_SECONDS, Context, Signal, days_ago, percent, plural
+from models.events import AccountProfile
 from models.model_parts import ComponentName
 from models.state import AccountState
 
 ENGAGEMENT = ComponentName.ENGAGEMENT
 
 
-def active_days(last: int, mask: int, today: int, window: int) -> int:
-    """Days a user was active within the `window` UTC days ending `today`."""
-    offset = today - last  # bit k is day `last - k`; day `today - j` is bit `j - offset`
-    high = window - offset
-    low = -offset if offset < 0 else 0
-    if high <= low:
-        return 0
-    return ((mask >> low) & ((1 << (high - low)) - 1)).bit_count()
+def days_back(last: int, mask: int, today: int) -> int:
+    """A user's activity mask re-based on `today`: bit j = active on day `today - j`.
+
+    Days after `today` are dropped, so a window of n days ending today is the low n bits.
+    """
+    offset = today - last  # bit k of `mask` is day `last - k`
+    return mask << offset if offset >= 0 else mask >> -offset
+
+
+class UserDays(NamedTuple):
+    recent: int
+    baseline: int
+    monthly_users: int
+
+
+def user_days(users: dict[str, list[int]], today: int, recent: int, baseline: int) -> UserDays:
+    """User-days in the recent and the baseline window, in one pass over the users."""
+    recent_bits, baseline_bits = (1 << recent) - 1, (1 << baseline) - 1
+    recent_days = baseline_days = monthly_users = 0
+    for last, mask in users.values():
+        if today - last >= baseline:
+            continue
+        activity = days_back(last, mask, today)
+        days = (activity & baseline_bits).bit_count()
+        if days:
+            monthly_users += 1
+            baseline_days += days
+            recent_days += (activity & recent_bits).bit_count()
+    return UserDays(recent_days, baseline_days, monthly_users)
 
 
 def engagement_signals(state: AccountState, ctx: Context) -> list[Signal]:
     if state.last_login is None:
         return []
-    model = ctx.model
-    factors = model.components.engagement.factors
-    recent, baseline = model.windows.recent, model.windows.baseline
-    today = ctx.today
-    recent_user_days = baseline_user_days = monthly_users = 0
-    for last, mask in state.users.values():
-        if today - last >= baseline:
-            continue
-        days = active_days(last, mask, today, baseline)
-        if days:
-            monthly_users += 1
-            baseline_user_days += days
-            recent_user_days += active_days(last, mask, today, recent)
-    recent_dau = recent_user_days / recent
-    baseline_dau = baseline_user_days / baseline
+    factors = ctx.model.components.engagement.factors
+    recent, baseline = ctx.model.windows.recent, ctx.model.windows.baseline
+    counted = user_days(state.users, ctx.today, recent, baseline)
+    recent_dau = counted.recent / recent
+    baseline_dau = counted.baseline / baseline
     trend = recent_dau / baseline_dau if baseline_dau else 0.0
-    stickiness = baseline_dau / monthly_users if monthly_users else 0.0
+    users = counted.monthly_users
+    stickiness = baseline_dau / users if users else 0.0
     idle_days = max(0.0, (ctx.now - state.last_login) / DAY_SECONDS)
 
     signals = [
@@ -63,51 +78,75 @@ def engagement_signals(state: AccountState, ctx: Context) -> list[Signal]:
             ENGAGEMENT,
             "trend",
             factors.trend.curve.at(trend),
-            _trend_text(trend, baseline, recent_dau, baseline_dau),
+            _trend_text,
+            (trend, baseline, recent_dau, baseline_dau),
         ),
         Signal(
             ENGAGEMENT,
             "stickiness",
             factors.stickiness.curve.at(stickiness),
-            f"DAU/MAU {percent(stickiness)}: {baseline_dau:.1f} daily of "
-            f"{plural(monthly_users, 'monthly user')}",
+            _stickiness_text,
+            (stickiness, baseline_dau, users),
         ),
         Signal(
-            ENGAGEMENT, "recency", factors.recency.curve.at(idle_days), _recency_text(idle_days)
+            ENGAGEMENT, "recency", factors.recency.curve.at(idle_days), _recency_text, (idle_days,)
         ),
     ]
     if state.features:
-        used = sum(1 for day in state.features.values() if today - day < baseline)
+        used = sum(1 for day in state.features.values() if ctx.today - day < baseline)
         signals.append(
             Signal(
                 ENGAGEMENT,
                 "breadth",
                 factors.breadth.curve.at(used),
-                f"{plural(used, 'feature')} used in the last {baseline} days",
+                _breadth_text,
+                (used, baseline),
             )
         )
-    profile = state.profile
-    if profile is not None:
-        for factor, user_id, who in (
-            ("champion", profile.champion_user_id, "the champion"),
-            ("sponsor", profile.sponsor_user_id, "the executive sponsor"),
-        ):
-            if user_id is None:
-                continue
-            record = state.users.get(user_id)
-            curve = factors.champion.curve if factor == "champion" else factors.sponsor.curve
-            if record is None:
-                days = model.longest_window_days
-                text = f"No login by {who} in the last {days} days"
-            else:
-                days = max(0, today - record[0])
-                text = (
-                    f"No login by {who} for {days} days"
-                    if days >= 7
-                    else f"{who[0].upper()}{who[1:]} logged in {days_ago(days)}"
-                )
-            signals.append(Signal(ENGAGEMENT, factor, curve.at(days), text))
+    if state.profile is not None:
+        signals += _key_people_signals(state, state.profile, ctx)
     return signals
+
+
+def _key_people_signals(state: AccountState, profile: AccountProfile, ctx: Context) -> list[Signal]:
+    """Champion and sponsor: days since each named person last logged in."""
+    factors = ctx.model.components.engagement.factors
+    signals = []
+    for factor, user_id, curve, who in (
+        ("champion", profile.champion_user_id, factors.champion.curve, "the champion"),
+        ("sponsor", profile.sponsor_user_id, factors.sponsor.curve, "the executive sponsor"),
+    ):
+        if user_id is None:
+            continue
+        record = state.users.get(user_id)
+        if record is None:
+            days = ctx.model.longest_window_days
+            signals.append(Signal(ENGAGEMENT, factor, curve.at(days), _never_text, (who, days)))
+        else:
+            days = max(0, ctx.today - record[0])
+            signals.append(Signal(ENGAGEMENT, factor, curve.at(days), _person_text, (who, days)))
+    return signals
+
+
+def _never_text(who: str, days: int) -> str:
+    return f"No login by {who} in the last {days} days"
+
+
+def _person_text(who: str, days: int) -> str:
+    if days >= 7:
+        return f"No login by {who} for {days} days"
+    return f"{who[0].upper()}{who[1:]} logged in {days_ago(days)}"
+
+
+def _breadth_text(used: int, baseline: int) -> str:
+    return f"{plural(used, 'feature')} used in the last {baseline} days"
+
+
+def _stickiness_text(stickiness: float, baseline_dau: float, monthly_users: int) -> str:
+    return (
+        f"DAU/MAU {percent(stickiness)}: {baseline_dau:.1f} daily of "
+        f"{plural(monthly_users, 'monthly user')}"
+    )
 
 
 def _recency_text(idle_days: float) -> str:

@@ -57,17 +57,23 @@ def sentiment_signals(state: AccountState, ctx: Context) -> list[Signal]:
     if not answers:
         return []
     nps = weighted_nps(answers)
+    value = ctx.model.components.sentiment.factors.nps.curve.at(nps)
+    named = worst if value < ctx.model.neutral_score else None
+    return [Signal(SENTIMENT, "nps", value, _nps_text, (nps, answers, named))]
+
+
+def _nps_text(
+    nps: float, answers: list[tuple[int, float]], worst: tuple[float, int, int, int] | None
+) -> str:
+    """The NPS summary, led by the detractor to name when there is one."""
     promoters = sum(1 for score, _ in answers if score >= 9)
     detractors = sum(1 for score, _ in answers if score <= 6)
     summary = (
         f"weighted NPS {nps:+.0f} from {plural(len(answers), 'respondent')} "
         f"({plural(promoters, 'promoter')}, {plural(detractors, 'detractor')})"
     )
-    value = ctx.model.components.sentiment.factors.nps.curve.at(nps)
-    if worst is not None and value < ctx.model.neutral_score:
-        _, negative_score, _, role = worst
-        who = role_phrase(ROLES[role].value if role != NONE else None)
-        text = f"Detractor NPS ({-negative_score}) from {who}; {summary}"
-    else:
-        text = summary[0].upper() + summary[1:]
-    return [Signal(SENTIMENT, "nps", value, text)]
+    if worst is None:
+        return summary[0].upper() + summary[1:]
+    _, negative_score, _, role = worst
+    who = role_phrase(ROLES[role].value if role != NONE else None)
+    return f"Detractor NPS ({-negative_score}) from {who}; {summary}"

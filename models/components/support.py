@@ -86,7 +86,8 @@ def support_signals(state: AccountState, ctx: Context) -> list[Signal]:
             SUPPORT,
             "open_tickets",
             factors.open_tickets.curve.at(points),
-            _backlog_text(open_by_priority, oldest_by_priority),
+            _backlog_text,
+            (open_by_priority, oldest_by_priority),
         )
     ]
     if reply_hours:
@@ -96,8 +97,8 @@ def support_signals(state: AccountState, ctx: Context) -> list[Signal]:
                 SUPPORT,
                 "first_reply",
                 factors.first_reply.curve.at(typical),
-                f"Median first reply {duration(typical)} over "
-                f"{plural(len(reply_hours), 'ticket')} in {window} days",
+                _first_reply_text,
+                (typical, len(reply_hours), window),
             )
         )
     if resolved:
@@ -107,7 +108,8 @@ def support_signals(state: AccountState, ctx: Context) -> list[Signal]:
                 SUPPORT,
                 "reopen_rate",
                 factors.reopen_rate.curve.at(rate),
-                f"{reopened} of {plural(resolved, 'resolved ticket')} reopened ({percent(rate)})",
+                _reopen_text,
+                (reopened, resolved),
             )
         )
     if csat_answers:
@@ -117,8 +119,8 @@ def support_signals(state: AccountState, ctx: Context) -> list[Signal]:
                 SUPPORT,
                 "csat",
                 factors.csat.curve.at(share),
-                f"CSAT {percent(share)}: {csat_good} of {plural(csat_answers, 'answer')} "
-                f"rated 4-5 in {window} days",
+                _csat_text,
+                (csat_good, csat_answers, window),
             )
         )
     if effort_answers:
@@ -128,11 +130,33 @@ def support_signals(state: AccountState, ctx: Context) -> list[Signal]:
                 SUPPORT,
                 "effort",
                 factors.effort.curve.at(mean),
-                f"Customer effort {mean:.1f} of 7 (higher = easier) from "
-                f"{plural(effort_answers, 'answer')}",
+                _effort_text,
+                (mean, effort_answers),
             )
         )
     return signals
+
+
+def _first_reply_text(typical: float, tickets: int, window: int) -> str:
+    return (
+        f"Median first reply {duration(typical)} over {plural(tickets, 'ticket')} in {window} days"
+    )
+
+
+def _reopen_text(reopened: int, resolved: int) -> str:
+    rate = reopened / resolved
+    return f"{reopened} of {plural(resolved, 'resolved ticket')} reopened ({percent(rate)})"
+
+
+def _csat_text(good: int, answers: int, window: int) -> str:
+    share = good / answers
+    return (
+        f"CSAT {percent(share)}: {good} of {plural(answers, 'answer')} rated 4-5 in {window} days"
+    )
+
+
+def _effort_text(mean: float, answers: int) -> str:
+    return f"Customer effort {mean:.1f} of 7 (higher = easier) from {plural(answers, 'answer')}"
 
 
 def _backlog_text(open_by_priority: list[int], oldest_by_priority: list[float]) -> str:
