@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from operator import itemgetter
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -66,7 +67,11 @@ class AccountAlertState(BaseModel):
     kinds: dict[AlertKind, KindState] = Field(default_factory=dict)
 
     def kind(self, kind: AlertKind) -> KindState:
-        return self.kinds.get(kind) or KindState()
+        return self.kinds.get(kind) or _INACTIVE
+
+
+# Shared by every kind without an episode; like all states here, never changed in place.
+_INACTIVE = KindState()
 
 
 def hysteretic_band(previous: Band | None, band: Band, score: float, rules: AlertRules) -> Band:
@@ -98,10 +103,20 @@ def record_score(
     width = rules.score_drop_window / HISTORY_BUCKETS
     start = _EPOCH + width * ((now - _EPOCH) // width)
     horizon = now - rules.score_drop_window - width
-    by_start = {bucket.start: bucket.high for bucket in history if bucket.start > horizon}
-    by_start[start] = max(score, by_start.get(start, score))
-    kept = sorted(by_start.items())[-(HISTORY_BUCKETS + 1) :]
-    return [ScoreBucket(start=bucket_start, high=high) for bucket_start, high in kept]
+    # Buckets are never changed in place, so unchanged ones are shared with `history`.
+    by_start = {bucket.start: bucket for bucket in history if bucket.start > horizon}
+    current = by_start.get(start)
+    if current is None:
+        by_start[start] = ScoreBucket(start=start, high=score)
+    elif not current.high > score:
+        by_start[start] = ScoreBucket(start=current.start, high=score)
+    kept = sorted(by_start.items(), key=itemgetter(0))[-(HISTORY_BUCKETS + 1) :]
+    return [_bucket_at(bucket_start, bucket) for bucket_start, bucket in kept]
+
+
+def _bucket_at(start: datetime, bucket: ScoreBucket) -> ScoreBucket:
+    """`bucket`, dated by the first of the buckets that shared its start (as `dict` keeps it)."""
+    return bucket if bucket.start is start else ScoreBucket(start=start, high=bucket.high)
 
 
 def window_peak(history: list[ScoreBucket]) -> float | None:

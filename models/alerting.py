@@ -37,8 +37,10 @@ from models.alert_state import (
 from models.alert_text import SummaryFacts, summarize
 from models.health import Band, Health
 
+_KINDS = tuple(AlertKind)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class _Evaluation:
     """Everything one evaluation derives once and every alert kind reads."""
 
@@ -88,7 +90,7 @@ def evaluate_alerts(
     )
     kinds: dict[AlertKind, KindState] = {}
     events: list[AlertEvent] = []
-    for kind in AlertKind:
+    for kind in _KINDS:
         kind_state, emitted = _step(kind, current.kind(kind), evaluation)
         if kind_state.phase is not Phase.INACTIVE or kind_state.episode:
             kinds[kind] = kind_state
@@ -144,7 +146,7 @@ def _step(
         return _fire(kind, episode, ev)
     if not holds:
         return _clear(kind, episode, ev)
-    return _while_firing(kind, episode.model_copy(update={"clear_since": None}), ev)
+    return _while_firing(kind, episode, ev)
 
 
 def _fire(
@@ -198,6 +200,7 @@ def _clear(
 def _while_firing(
     kind: AlertKind, episode: KindState, ev: _Evaluation
 ) -> tuple[KindState, list[AlertEvent]]:
+    """The condition holds again: any wait to resolve (`clear_since`) is over."""
     peak_severity = episode.peak_severity or ev.severity
     peak_band = episode.peak_band or ev.band
     worse = ev.severity.rank > peak_severity.rank or BAND_RANK[ev.band] > BAND_RANK[peak_band]
@@ -205,7 +208,10 @@ def _while_firing(
     escalate = worse and held_for(escalating_since, ev.now, ev.rules.pending_for)
     remind = held_for(episode.last_notified_at, ev.now, ev.rules.repeat_interval)
     if not (escalate or remind):
-        return episode.model_copy(update={"escalating_since": escalating_since}), []
+        if episode.clear_since is None and episode.escalating_since is escalating_since:
+            return episode, []  # nothing to note: spare the copy
+        update = {"clear_since": None, "escalating_since": escalating_since}
+        return episode.model_copy(update=update), []
     baseline = ev.window_peak if kind is AlertKind.SCORE_DROP else episode.baseline_score
     previous_band = peak_band if escalate else episode.previous_band
     event = _event(
@@ -223,6 +229,7 @@ def _while_firing(
         update={
             "last_notified_at": ev.now,
             "seq": episode.seq + 1,
+            "clear_since": None,
             "escalating_since": None,
             "peak_severity": max(peak_severity, ev.severity, key=lambda s: s.rank),
             "peak_band": max(peak_band, ev.band, key=BAND_RANK.__getitem__),
