@@ -29,6 +29,19 @@ class Driver(BaseModel):
     component: str
 
 
+# The fields a Health copies from the account's profile (the latest `accounts` event).
+PROFILE_FIELDS = (
+    "name",
+    "segment",
+    "region",
+    "line_of_business",
+    "csm_owner",
+    "arr",
+    "renewal_date",
+    "lifecycle_stage",
+)
+
+
 class Health(BaseModel):
     """The current health of one account."""
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from operator import itemgetter
-from typing import NamedTuple
 
 from models.components import (
     Context,
@@ -34,7 +33,8 @@ from models.components import (
     sentiment_signals,
     support_signals,
 )
-from models.health import Driver, Health
+from models.events import AccountProfile
+from models.health import PROFILE_FIELDS, Health
 from models.model_config import HealthModel
 from models.model_parts import ComponentName
 from models.state import DAY_SECONDS, AccountState
@@ -51,11 +51,8 @@ _COMPONENTS = tuple(
 )
 
 
-class _Impact(NamedTuple):
-    points: float
-    code: str
-    signal: Signal
-    component: str
+# A factor's driver candidate: (points it moves the score, driver code, signal, component).
+_Impact = tuple[float, str, Signal, str]
 
 
 def score(state: AccountState, now: datetime, model: HealthModel) -> Health:
@@ -75,12 +72,12 @@ def score(state: AccountState, now: datetime, model: HealthModel) -> Health:
         total_weight += weight
         signals = compute(state, ctx)
         factor_weights = resolved.factor_weights[name]
-        factor_total = sum(factor_weights[s.factor] for s in signals)
-        if factor_total <= 0:
+        factor_total = sum([factor_weights[s.factor] for s in signals])
+        if factor_total <= 0:  # no signals, or only weightless ones
             components[label] = None
             continue
         shares = [(s, factor_weights[s.factor] / factor_total) for s in signals]
-        value = sum(s.value * share for s, share in shares)
+        value = sum([s.value * share for s, share in shares])
         components[label] = round(value, 1)
         if weight > 0:
             covered_weight += weight
@@ -89,8 +86,8 @@ def score(state: AccountState, now: datetime, model: HealthModel) -> Health:
 
     if covered_weight > 0:
         total = weighted_sum / covered_weight
-        impacts = [
-            _Impact(
+        impacts: list[_Impact] = [
+            (
                 weight / covered_weight * share * (signal.value - neutral),
                 signal.driver_code,
                 signal,
@@ -102,34 +99,41 @@ def score(state: AccountState, now: datetime, model: HealthModel) -> Health:
     else:
         total, impacts = neutral, []
     total = min(100.0, max(0.0, round(total, 1)))
-    return Health(
-        account_id=state.account_id,
-        score=total,
-        band=resolved.bands.band(total),
-        components=components,
-        drivers=_drivers(impacts, model),
-        confidence=round(covered_weight / total_weight, 3) if total_weight > 0 else 0.0,
-        updated_at=now,
-        model_version=model.version,
-        name=profile.name if profile else None,
-        segment=profile.segment if profile else None,
-        region=profile.region if profile else None,
-        line_of_business=profile.line_of_business if profile else None,
-        csm_owner=profile.csm_owner if profile else None,
-        arr=profile.arr if profile else None,
-        renewal_date=profile.renewal_date if profile else None,
-        lifecycle_stage=profile.lifecycle_stage if profile else None,
-        last_event_at=state.last_event_at,
+    # Validated from plain data: cheaper than building each Driver model first.
+    return Health.model_validate(
+        {
+            "account_id": state.account_id,
+            "score": total,
+            "band": resolved.bands.band(total),
+            "components": components,
+            "drivers": _drivers(impacts, model),
+            "confidence": round(covered_weight / total_weight, 3) if total_weight > 0 else 0.0,
+            "updated_at": now,
+            "model_version": model.version,
+            **_profile_fields(profile),
+            "last_event_at": state.last_event_at,
+        }
     )
 
 
-def _drivers(impacts: list[_Impact], model: HealthModel) -> list[Driver]:
+_NO_PROFILE = dict.fromkeys(PROFILE_FIELDS)
+
+
+def _profile_fields(profile: AccountProfile | None) -> dict[str, object]:
+    """The profile fields a Health copies (all None without a profile)."""
+    if profile is None:
+        return _NO_PROFILE
+    return {name: getattr(profile, name) for name in PROFILE_FIELDS}
+
+
+def _drivers(impacts: list[_Impact], model: HealthModel) -> list[dict[str, object]]:
     """The largest negative contributions (worst first), then the largest positive ones."""
     settings = model.drivers
     ranked = sorted(impacts, key=itemgetter(0, 1))  # by points, then code
-    negative = [i for i in ranked if i.points <= -settings.min_impact][: settings.negative]
-    positive = [i for i in reversed(ranked) if i.points >= settings.min_impact][: settings.positive]
+    least = settings.min_impact
+    negative = [i for i in ranked if i[0] <= -least][: settings.negative]
+    positive = [i for i in reversed(ranked) if i[0] >= least][: settings.positive]
     return [
-        Driver(code=i.code, text=i.signal.text, impact=round(i.points, 1), component=i.component)
-        for i in negative + positive
+        {"code": code, "text": signal.text, "impact": round(points, 1), "component": component}
+        for points, code, signal, component in negative + positive
     ]
