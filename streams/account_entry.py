@@ -41,7 +41,8 @@ class AccountEntry:
         stored = StoredEntry.model_construct(
             state=self.state, alerts=self.alerts, health=self.health
         )
-        return stored.model_dump_json().encode()
+        # The same bytes as model_dump_json().encode(), without the round trip through str.
+        return StoredEntry.__pydantic_serializer__.to_json(stored)
 
 
 def stored_health(raw: bytes | None) -> dict[str, Any] | None:
