@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import orjson
 
@@ -25,7 +25,7 @@ from models.alert_event import AlertEvent
 from models.alert_rules import AlertRules
 from models.alert_state import AccountAlertState, Phase
 from models.alerting import evaluate_alerts
-from models.health import Health
+from models.health import PROFILE_FIELDS, Health
 from models.model_config import HealthModel
 from models.scoring import score
 from models.state import apply_event
@@ -63,18 +63,6 @@ class StateTable(Protocol):
 
     def get(self, account_id: str) -> bytes | None: ...
     def put(self, account_id: str, partition: int, value: bytes) -> None: ...
-
-
-PROFILE_FIELDS = (
-    "name",
-    "segment",
-    "region",
-    "line_of_business",
-    "csm_owner",
-    "arr",
-    "renewal_date",
-    "lifecycle_stage",
-)
 
 
 def health_changed(before: Health | None, after: Health) -> bool:
@@ -128,6 +116,12 @@ class AccountProcessor:
         # nothing, so the first touch of an account re-writes its row anyway.
         self.confirmed: set[str] = set()
         self.max_age = timedelta(days=model.longest_window_days)
+        # Labelled children looked up once: labels() costs as much as folding an event.
+        self._scored = {
+            True: metrics.scores_computed.labels("event"),
+            False: metrics.scores_computed.labels("schedule"),
+        }
+        self._lag: dict[str, Any] = {}
         self._rules: dict[str | None, AlertRules] = {}
 
     def forget(self) -> None:
@@ -224,7 +218,12 @@ class AccountProcessor:
             # Once per message, not per event: a histogram observation costs
             # as much as folding an event, and a batch shares one arrival.
             lag = (now - newest).total_seconds()
-            self.metrics.event_lag.labels(message.topic).observe(max(0.0, lag))
+            lag_of_topic = self._lag.get(message.topic)
+            if lag_of_topic is None:
+                lag_of_topic = self._lag[message.topic] = self.metrics.event_lag.labels(
+                    message.topic
+                )
+            lag_of_topic.observe(max(0.0, lag))
         if accepted:
             touch.state_changed = True
             outcomes[(message.topic, "accepted")] += accepted
@@ -248,7 +247,7 @@ class AccountProcessor:
     async def _evaluate(self, account_id: str, touch: Touched, now: datetime) -> None:
         entry = touch.entry
         health = score(entry.state, now, self.model)
-        self.metrics.scores_computed.labels("event" if touch.state_changed else "schedule").inc()
+        self._scored[touch.state_changed].inc()
         alerts, events = evaluate_alerts(entry.alerts, health, now, self.rules_for(health))
         publish = health_changed(entry.health, health)
         alerts_moved = bool(events) or _phases(alerts) != _phases(entry.alerts)
