@@ -44,6 +44,7 @@ def test_the_benchmark_harness_measures_everything_it_reports(
     assert figures["latency"]["scores"]["count"] > 0
     assert figures["latency"]["alerts"]["count"] > 0
     assert figures["recovery"]["recovery_seconds"] > 0
+    assert figures["recovery"]["restart_in_place_seconds"] > 0
     assert set(figures["ratios"]) == {
         "single_vs_faust_ceiling",
         "single_vs_raw_loop",
