@@ -192,7 +192,6 @@ class Pipeline:
     processor: AccountProcessor
     scores_topic: Any
     alerts_topic: Any
-    dlq_topic: Any
     ticks_topic: Any
     census: Census
     processing: asyncio.Event = field(default_factory=asyncio.Event)
@@ -218,7 +217,6 @@ def build_pipeline(
     inputs = raw_topic(app, *input_names)
     scores = raw_topic(app, settings.topic(SCORES))
     alerts = raw_topic(app, settings.topic(ALERTS))
-    dlq = raw_topic(app, settings.topic(DLQ))
     ticks = raw_topic(app, ticks_name)
     table = app.Table(
         "account-state",
@@ -242,7 +240,7 @@ def build_pipeline(
         on_health=census.record,
     )
     pipeline = Pipeline(
-        app, settings, model, metrics, table, processor, scores, alerts, dlq, ticks, census
+        app, settings, model, metrics, table, processor, scores, alerts, ticks, census
     )
 
     @app.agent(inputs, name="score-accounts")
