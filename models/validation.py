@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
 import orjson
@@ -16,8 +16,10 @@ from pydantic import TypeAdapter, ValidationError
 
 from models.events import EXPIRING_TOPICS, MAX_BATCH_EVENTS, TOPIC_EVENTS, Event
 
-_BATCHES: dict[str, TypeAdapter[list[Event]]] = {
-    topic: TypeAdapter(list[model])  # type: ignore[valid-type]
+# The validators of one event and of a batch of events, per topic.
+_SINGLES = {topic: model.__pydantic_validator__ for topic, model in TOPIC_EVENTS.items()}
+_BATCHES = {
+    topic: TypeAdapter(list[model]).validator  # type: ignore[valid-type]
     for topic, model in TOPIC_EVENTS.items()
 }
 
@@ -72,8 +74,8 @@ def parse_message(
     Events older than `max_age` are rejected on the expiring topics only:
     they could no longer affect any window.
     """
-    if value is not None and value.startswith(b"["):
-        accepted = _accept_whole_batch(topic, key, value, now, max_age)
+    if value is not None:
+        accepted = _accept_clean(topic, key, value, now, max_age)
         if accepted is not None:
             return accepted
     parsed = ParsedMessage()
@@ -106,8 +108,8 @@ def parse_message(
         if not document:
             parsed.rejections.append(Rejection(RejectReason.EMPTY_BATCH, "empty array", value))
             return parsed
-        # Fast path: one validator call for the whole batch; only a batch with a
-        # bad event pays for validating its events one by one.
+        # One validator call for the whole batch; only a batch with a bad event
+        # pays for validating its events one by one.
         try:
             valid = _BATCHES[topic].validate_python(document)
         except ValidationError:
@@ -122,52 +124,94 @@ def parse_message(
     return parsed
 
 
-def _accept_whole_batch(
+def _accept_clean(
     topic: str, key: bytes | None, value: bytes, now: datetime, max_age: timedelta
 ) -> ParsedMessage | None:
-    """The common case at a fraction of the cost: a batch whose every event is accepted.
+    """The common case at a fraction of the cost: a message whose every event is accepted.
 
-    One validator call straight from the bytes, and the key decoded once rather
-    than each account_id encoded. None, for anything else, leaves the message
-    to the general path, which says exactly what is wrong with it.
+    One validator call straight from the bytes, for a single event or a whole
+    batch, and the key decoded once rather than each account_id encoded. None,
+    for anything else, leaves the message to the general path, which says
+    exactly what is wrong with it.
     """
-    batch = _BATCHES.get(topic)
-    if batch is None or key is None or len(value) > MAX_MESSAGE_BYTES:
+    if value.startswith(b"{"):
+        validator = _SINGLES.get(topic)
+    elif value.startswith(b"["):
+        validator = _BATCHES.get(topic)
+    else:
+        return None
+    if validator is None or key is None or len(value) > MAX_MESSAGE_BYTES:
         return None
     try:
-        events = batch.validate_json(value)
+        valid = validator.validate_json(value)
         account_id = key.decode()
     except (ValidationError, UnicodeDecodeError):
         return None
+    is_batch = isinstance(valid, list)
+    events: list[Event] = valid if is_batch else [valid]
     # A naive `now` the general path raises for, as it always did.
     if not events or len(events) > MAX_BATCH_EVENTS or now.utcoffset() is None:
         return None
-    earliest = now - max_age if topic in EXPIRING_TOPICS else None
-    if not _all_in_bounds(events, account_id, now + MAX_FUTURE, earliest):
+    if not _all_in_bounds(events, account_id, _window(now, max_age), topic in EXPIRING_TOPICS):
         return None
     if topic in FLOAT_FIELDS and not _all_finite(events, FLOAT_FIELDS[topic]):
         return None
-    return ParsedMessage(events, is_batch=True)
+    return ParsedMessage(events, is_batch=is_batch)
 
 
-def _all_in_bounds(
-    events: list[Event], account_id: str, latest: datetime, earliest: datetime | None
-) -> bool:
+@dataclass(slots=True)
+class _Window:
+    """The occurred_at range accepted at one `now`, converted once into each zone seen.
+
+    Datetimes sharing a tzinfo object compare field by field, several times
+    faster than across zones; parsed offsets are fixed, so the answer is the same.
+    """
+
+    now: datetime
+    max_age: timedelta
+    # zone -> (latest, earliest) in it; None where the bounds overflow datetime.
+    bounds: dict[tzinfo | None, tuple[datetime, datetime] | None] = field(default_factory=dict)
+
+    def in_zone(self, zone: tzinfo | None) -> tuple[datetime, datetime] | None:
+        if zone in self.bounds:
+            return self.bounds[zone]
+        try:
+            latest = (self.now + MAX_FUTURE).astimezone(zone)
+            earliest = (self.now - self.max_age).astimezone(zone)
+            found: tuple[datetime, datetime] | None = (latest, earliest)
+        except OverflowError:
+            found = None  # left to the general path
+        self.bounds[zone] = found
+        return found
+
+
+# Callers parse many messages at one `now`: the window is worked out once for them.
+_last_window = _Window(datetime.min, timedelta())
+
+
+def _window(now: datetime, max_age: timedelta) -> _Window:
+    global _last_window
+    if _last_window.now is not now or _last_window.max_age != max_age:
+        _last_window = _Window(now, max_age)
+    return _last_window
+
+
+def _all_in_bounds(events: list[Event], account_id: str, window: _Window, expiring: bool) -> bool:
     """Whether every event passes `_check`: the key's account, and time within bounds."""
-    zone = None
+    zone: tzinfo | None = None
+    bounds = None
     for event in events:
         occurred_at = event.occurred_at
-        if occurred_at.tzinfo is not zone:
-            # Datetimes sharing a tzinfo object compare field by field, several
-            # times faster than across zones; parsed offsets are fixed, so the
-            # answer is the same.
+        if bounds is None or occurred_at.tzinfo is not zone:
             zone = occurred_at.tzinfo
-            latest = latest.astimezone(zone)
-            earliest = None if earliest is None else earliest.astimezone(zone)
+            bounds = window.in_zone(zone)
+            if bounds is None:
+                return False
+        latest, earliest = bounds
         if (
             event.account_id != account_id
             or occurred_at > latest
-            or (earliest is not None and occurred_at < earliest)
+            or (expiring and occurred_at < earliest)
         ):
             return False
     return True
@@ -240,30 +284,25 @@ def _check(
     original: bytes | None,
 ) -> None:
     """The checks beyond the schema: the key, and event time within bounds."""
-
-    def reject(reason: RejectReason, detail: str) -> None:
-        _reject(parsed, reason, detail, item, index, original)
-
     if key is None or key != event.account_id.encode():
-        reject(
-            RejectReason.KEY_MISMATCH, f"message key {_show_key(key)} is not the event's account_id"
-        )
-        return
-    if event.occurred_at > now + MAX_FUTURE:
-        reject(
-            RejectReason.FUTURE_TIMESTAMP,
+        reason = RejectReason.KEY_MISMATCH
+        detail = f"message key {_show_key(key)} is not the event's account_id"
+    elif event.occurred_at > now + MAX_FUTURE:
+        reason = RejectReason.FUTURE_TIMESTAMP
+        detail = (
             f"occurred_at {event.occurred_at.isoformat()} is more than 24 h ahead "
-            f"of {now.isoformat()}",
+            f"of {now.isoformat()}"
         )
-        return
-    if topic in EXPIRING_TOPICS and event.occurred_at < now - max_age:
-        reject(
-            RejectReason.TOO_OLD,
+    elif topic in EXPIRING_TOPICS and event.occurred_at < now - max_age:
+        reason = RejectReason.TOO_OLD
+        detail = (
             f"occurred_at {event.occurred_at.isoformat()} is older than the longest window "
-            f"({max_age.days} days)",
+            f"({max_age.days} days)"
         )
+    else:
+        parsed.events.append(event)
         return
-    parsed.events.append(event)
+    _reject(parsed, reason, detail, item, index, original)
 
 
 def _describe(exc: ValidationError) -> str:

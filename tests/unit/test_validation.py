@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
+from models import validation
 from models.events import TOPIC_EVENTS
 from models.validation import FLOAT_FIELDS, ParsedMessage, RejectReason, parse_message
 
@@ -153,3 +154,52 @@ def test_batches_the_fast_path_declines_get_the_general_answers(
     parsed = parse("logins", value)
     assert not parsed.events
     assert [r.reason for r in parsed.rejections] == reasons
+
+
+@pytest.mark.parametrize(
+    ("topic", "event"),
+    [
+        ("logins", login(1, role="it_leader", feature="reports")),
+        ("logins", login(2, occurred_at="2026-06-01T09:30:00.123456+05:30")),
+        ("logins", login(3, occurred_at=(NOW - MAX_AGE).isoformat())),
+        ("renewals", renewal(new_arr=2000)),
+        ("accounts", {**login(4), "name": "Acme", "arr": 10.5}),
+    ],
+)
+def test_a_valid_single_event_gives_the_event_the_general_path_gives(
+    topic: str, event: dict[str, Any]
+) -> None:
+    if topic == "accounts":
+        del event["user_id"]
+    value = orjson.dumps(event)
+    parsed = parse(topic, value)
+    assert not parsed.is_batch and not parsed.rejections
+    assert parsed.events == [TOPIC_EVENTS[topic].model_validate(event)]
+    assert summary(parsed) == summary(general_path(topic, value))
+
+
+@pytest.mark.parametrize(
+    ("value", "key"),
+    [
+        (orjson.dumps(login(9, account_id="other")), b"acme"),
+        (orjson.dumps(login(9)), None),
+        (orjson.dumps(login(9)), b"\xff\xfeacme"),
+        (orjson.dumps(login(9, occurred_at=(NOW + timedelta(hours=25)).isoformat())), b"acme"),
+        (orjson.dumps(login(9, occurred_at=(NOW - timedelta(days=181)).isoformat())), b"acme"),
+        (orjson.dumps(login(9, user_id="")), b"acme"),
+        (orjson.dumps(login(9, extra=1)), b"acme"),
+        (orjson.dumps(renewal())[:-1] + b',"new_arr":NaN}', b"acme"),
+        (orjson.dumps(renewal())[:-1] + b',"new_arr":1e400}', b"acme"),
+        (b'{"event_id": 1}', b"acme"),
+        (b"{} x", b"acme"),
+    ],
+)
+def test_a_single_event_the_fast_path_declines_gets_the_general_answer(
+    value: bytes, key: bytes | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    topic = "renewals" if b"contract_id" in value else "logins"
+    parsed = parse(topic, value, key)
+    assert not parsed.events and len(parsed.rejections) == 1
+    assert parsed.rejections[0].value == value
+    monkeypatch.setattr(validation, "_accept_clean", lambda *args: None)
+    assert summary(parsed) == summary(parse(topic, value, key))
