@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import faust
+from typing import Any
 
+import faust
+from faust.types import ConsumerT
+
+from streams.bulk_consumer import BulkDelivery, BulkDeliveryConsumer
 from streams.kafka_client import protect_logs, ssl_context
 from streams.settings import Settings
 
@@ -23,11 +27,30 @@ def _credentials(settings: Settings) -> object | None:
     return None
 
 
-def create_app(settings: Settings) -> faust.App:
+class HealthscoreApp(faust.App):
+    """A Faust app whose consumer can hand topics to one handler a fetch at a time."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.bulk_delivery = BulkDelivery()
+        super().__init__(*args, **kwargs)
+
+    def _new_consumer(self) -> ConsumerT:
+        return BulkDeliveryConsumer(
+            self.transport,
+            bulk=self.bulk_delivery,
+            callback=self.topics.on_message,
+            on_partitions_revoked=self._on_partitions_revoked,
+            on_partitions_assigned=self._on_partitions_assigned,
+            beacon=self.beacon,
+            loop=self.transport.loop,
+        )
+
+
+def create_app(settings: Settings) -> HealthscoreApp:
     """A Faust app for this service; agents are attached by streams.pipeline."""
     protect_logs(settings)
     store = "rocksdb://" if settings.store == "rocksdb" else "memory://"
-    return faust.App(
+    return HealthscoreApp(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         broker_credentials=_credentials(settings),

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +21,7 @@ from aiokafka.partitioner import murmur2
 
 # Private, but the only way to give a coalesced write its partition (see FaustStateTable).
 from faust.streams import _current_event
-from faust.types import EventT
+from faust.types import EventT, Message
 from pydantic import BaseModel
 
 from models.alert_event import AlertEvent
@@ -29,6 +29,8 @@ from models.health import Health
 from models.model_config import HealthModel
 from models.validation import Rejection
 from sinks.metrics import Metrics
+from streams.app import HealthscoreApp
+from streams.bulk_consumer import BULK_SLICE
 from streams.census import Census
 from streams.processor import AccountProcessor, RawMessage
 from streams.settings import Settings
@@ -38,6 +40,8 @@ log = logging.getLogger(__name__)
 
 BATCH_MAX = 10_000
 BATCH_SECONDS = 0.2
+# Fetches waiting for the agent; beyond that the consumer's fetch loop waits.
+FETCHES_QUEUED = 8
 TICK_CHUNK = 500
 # Up to 5,000 accounts re-evaluated per HS_RESCORE_INTERVAL_SECONDS, in ten
 # steps: one burst of 5,000 evaluations would hold up fresh events for ~1 s.
@@ -53,17 +57,17 @@ CHANGELOG_CONFIG = {"segment.bytes": 32 * 1024 * 1024, "min.cleanable.dirty.rati
 class PendingSends:
     """Produce requests of each batch, and the batch's acks held until they settle.
 
-    Faust commits the offsets of acked events after a producer flush that can
-    return early under load, and sends from a batch are attached to no event:
-    so a batch's events are acked only once every changelog write and output
-    of the batch is acknowledged by the broker. A crash then loses nothing.
-    Waiting for those acknowledgements takes a third of a batch's time at
-    moderate load, so it happens in the background while the next batches
-    are processed (at most `depth` batches in flight).
+    Faust commits the offsets of acked messages after a producer flush that
+    can return early under load, and sends from a batch are attached to no
+    message: so a batch's messages are acked only once every changelog write
+    and output of the batch is acknowledged by the broker. A crash then loses
+    nothing. Waiting for those acknowledgements takes a third of a batch's
+    time at moderate load, so it happens in the background while the next
+    batches are processed (at most `depth` batches in flight).
     """
 
-    def __init__(self, sensors: Any, depth: int = 2) -> None:
-        self.sensors = sensors
+    def __init__(self, release: Callable[[Sequence[Message]], None], depth: int = 2) -> None:
+        self.release = release
         self.depth = depth
         self._futures: list[Awaitable[Any]] = []
         self._batches: deque[asyncio.Future[None]] = deque()
@@ -71,31 +75,60 @@ class PendingSends:
     def add(self, future: Awaitable[Any]) -> None:
         self._futures.append(future)
 
-    @staticmethod
-    def hold(events: Sequence[EventT[Any]]) -> None:
-        """Keep the stream's own ack after the batch from releasing these events."""
-        for event in events:
-            event.message.incref()
-
-    async def release_when_settled(self, events: Sequence[EventT[Any]]) -> None:
-        """Ack `events` once this batch's sends are acknowledged, without waiting here
-        unless `depth` batches are in flight already; a failed earlier batch raises."""
+    async def release_when_settled(self, messages: Sequence[Message]) -> None:
+        """Release `messages` once this batch's sends are acknowledged, without waiting
+        here unless `depth` batches are in flight already; a failed earlier batch raises."""
         futures, self._futures = self._futures, []
         while self._batches and self._batches[0].done():
             self._batches.popleft().result()
-        self._batches.append(asyncio.ensure_future(self._ack_after(futures, events)))
+        self._batches.append(asyncio.ensure_future(self._release_after(futures, messages)))
         while len(self._batches) > self.depth:
             await self._batches.popleft()
 
-    async def _ack_after(
-        self, futures: list[Awaitable[Any]], events: Sequence[EventT[Any]]
+    async def _release_after(
+        self, futures: list[Awaitable[Any]], messages: Sequence[Message]
     ) -> None:
         if futures:
             await asyncio.gather(*futures)
-        for event in events:
-            if event.ack():
-                message = event.message
-                self.sensors.on_message_out(message.tp, message.offset, message)
+        self.release(messages)
+
+
+class Inbox:
+    """The input messages the consumer hands over, in and out of Faust's ack books.
+
+    What a Faust stream does for each event it yields, done for a batch: drop
+    messages fetched before a rebalance (they are fetched again), track the
+    rest as unacked so a rebalance waits for them, and ack them at the end.
+    """
+
+    def __init__(self, app: faust.App) -> None:
+        self.app = app
+
+    def admit(self, messages: list[Message]) -> list[Message]:
+        app = self.app
+        if not app.flow_control.is_active():
+            return []
+        generation = app.consumer_generation_id
+        unacked = app.consumer.unacked
+        on_message_in = app.sensors.on_message_in
+        admitted = []
+        for message in messages:
+            if message.generation_id != generation:
+                continue
+            message.incref()
+            if not message.tracked:
+                message.tracked = True
+                unacked.add(message)
+                on_message_in(message.tp, message.offset, message)
+            admitted.append(message)
+        return admitted
+
+    def ack(self, messages: Sequence[Message]) -> None:
+        consumer = self.app.consumer
+        on_message_out = self.app.sensors.on_message_out
+        for message in messages:
+            if message.ack(consumer):
+                on_message_out(message.tp, message.offset, message)
 
 
 class KafkaOutputs:
@@ -198,6 +231,23 @@ class Pipeline:
     rescore_queue: list[str] = field(default_factory=list)
 
 
+def header_pairs(headers: Any) -> list[tuple[str, bytes]]:
+    if not headers:
+        return []
+    return list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+
+
+def events_by_partition(app: faust.App, messages: list[Message]) -> dict[int, EventT[Any]]:
+    """One Faust event per partition of the batch, for the table writes to that partition."""
+    events: dict[int, EventT[Any]] = {}
+    for message in messages:
+        if message.partition not in events:
+            events[message.partition] = app.create_event(
+                message.key, message.value, message.headers, message
+            )
+    return events
+
+
 def partition_of(account_id: str, partitions: int) -> int:
     """The partition Kafka's default (murmur2) partitioner gives this key."""
     return int(murmur2(account_id.encode()) & 0x7FFFFFFF) % partitions
@@ -209,7 +259,7 @@ def raw_topic(app: faust.App, *names: str) -> faust.TopicT:
 
 
 def build_pipeline(
-    app: faust.App, settings: Settings, model: HealthModel, metrics: Metrics
+    app: HealthscoreApp, settings: Settings, model: HealthModel, metrics: Metrics
 ) -> Pipeline:
     input_names = {settings.topic(name): name for name in INPUT_TOPICS}
     ticks_name = settings.topic(TICKS)
@@ -227,7 +277,8 @@ def build_pipeline(
         value_type=bytes,
         extra_topic_configs=CHANGELOG_CONFIG,
     )
-    pending = PendingSends(app.sensors)
+    inbox = Inbox(app)
+    pending = PendingSends(inbox.ack)
     state_table = FaustStateTable(table, pending)
     census = Census()
     processor = AccountProcessor(
@@ -243,29 +294,39 @@ def build_pipeline(
         app, settings, model, metrics, table, processor, scores, alerts, ticks, census
     )
 
-    @app.agent(inputs, name="score-accounts")
-    async def score_accounts(stream: faust.StreamT[bytes]) -> None:
+    # Lists of fetched input messages, straight from the consumer's fetch loop.
+    fetched: Any = app.channel(maxsize=FETCHES_QUEUED)
+    app.topics.add(inputs)
+
+    async def hand_over(messages: list[Message]) -> None:
+        await fetched.send(value=messages)
+
+    app.bulk_delivery.register(set(input_names), hand_over)
+
+    @app.agent(fetched, name="score-accounts")
+    async def score_accounts(stream: faust.StreamT[list[Message]]) -> None:
         pipeline.processing.set()
-        batches = stream.take_events(BATCH_MAX, within=BATCH_SECONDS)  # type: ignore[attr-defined]
-        async for events in batches:
-            pending.hold(events)
-            state_table.events = {event.message.partition: event for event in events}
+        async for slices in stream.take(BATCH_MAX // BULK_SLICE, within=BATCH_SECONDS):
+            messages = inbox.admit([message for piece in slices for message in piece])
+            if not messages:
+                continue
+            state_table.events = events_by_partition(app, messages)
             await processor.process(
                 [
                     RawMessage(
-                        topic=input_names[event.message.topic],
-                        full_topic=event.message.topic,
-                        partition=event.message.partition,
-                        offset=event.message.offset,
-                        key=event.message.key,
-                        value=event.message.value,
-                        headers=list(event.message.headers or []),
+                        topic=input_names[message.topic],
+                        full_topic=message.topic,
+                        partition=message.partition,
+                        offset=message.offset,
+                        key=message.key,
+                        value=message.value,
+                        headers=header_pairs(message.headers),
                     )
-                    for event in events
+                    for message in messages
                 ]
             )
             state_table.events = {}
-            await pending.release_when_settled(events)
+            await pending.release_when_settled(messages)
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def forget_decoded_rows(
