@@ -144,6 +144,21 @@ def test_state_round_trips_through_json() -> None:
     assert len(json.dumps(document)) < 3000
 
 
+def test_last_event_at_is_the_latest_event_time_in_utc_whatever_its_zone() -> None:
+    india = timezone(timedelta(hours=5, minutes=30))
+    events = [
+        login("u1", ago(2)),
+        login("u2", ago(1).astimezone(india)),
+        login("u3", ago(3).astimezone(ZoneInfo("America/New_York"))),
+    ]
+    for order in (events, events[::-1]):
+        state = build(order)
+        assert state.last_event_at == ago(1)
+        assert state.last_event_at.utcoffset() == timedelta(0)
+        row = state.model_dump(mode="json")
+        assert row["last_event_at"] == ago(1).isoformat().replace("+00:00", "Z")
+
+
 def test_short_hashes_keep_their_stored_form() -> None:
     # Rows in changelogs and RocksDB hold these: the form must never change.
     assert [_short_hash(i) for i in ("ev-1", "e11-12345", "", "é✓😀")] == [
