@@ -22,8 +22,10 @@ unchanged state later lets silence show.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 from models.components import (
     Context,
@@ -35,24 +37,75 @@ from models.components import (
 )
 from models.events import AccountProfile
 from models.health import PROFILE_FIELDS, Health
-from models.model_config import HealthModel
+from models.model_config import Bands, HealthModel, Resolved
 from models.model_parts import ComponentName
 from models.state import DAY_SECONDS, AccountState
 
-# (name, its value as a plain str for Health.components and Driver.component, signals)
-_COMPONENTS = tuple(
-    (name, name.value, compute)
-    for name, compute in (
-        (ComponentName.ENGAGEMENT, engagement_signals),
-        (ComponentName.SUPPORT, support_signals),
-        (ComponentName.SENTIMENT, sentiment_signals),
-        (ComponentName.COMMERCIAL, commercial_signals),
-    )
-)
-
-
 # A factor's driver candidate: (points it moves the score, driver code, signal, component).
 _Impact = tuple[float, str, Signal, str]
+
+_SIGNALS = {
+    ComponentName.ENGAGEMENT: engagement_signals,
+    ComponentName.SUPPORT: support_signals,
+    ComponentName.SENTIMENT: sentiment_signals,
+    ComponentName.COMMERCIAL: commercial_signals,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Component:
+    """A component as one lifecycle stage weighs it."""
+
+    label: str  # its name as a plain str, for Health.components and Driver.component
+    signals: Callable[[AccountState, Context], list[Signal]]
+    weight: float
+    factor_weights: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class _Stage:
+    """What scoring needs of one lifecycle stage, looked up once per model."""
+
+    components: tuple[_Component, ...]
+    total_weight: float
+    bands: Bands
+
+
+def _stage(resolved: Resolved) -> _Stage:
+    components = tuple(
+        _Component(name.value, signals, resolved.weights[name], resolved.factor_weights[name])
+        for name, signals in _SIGNALS.items()
+    )
+    total_weight = 0.0
+    for component in components:  # summed in this order, as the score sums them
+        total_weight += component.weight
+    return _Stage(components, total_weight, resolved.bands)
+
+
+class _Plan:
+    """A model's stages, ready to score with (models are immutable, so it never goes stale)."""
+
+    def __init__(self, model: HealthModel) -> None:
+        self.model = model
+        self.base = _stage(model.resolved(None))
+        self.stages = {stage.value: _stage(model.resolved(stage.value)) for stage in model.stages}
+
+    def stage(self, name: str | None) -> _Stage:
+        """The stage's weights and bands (no or an unknown stage: the base model's)."""
+        return self.stages.get(name, self.base) if name is not None else self.base
+
+
+# By id(model); a plan holds its model, so the id is not reused while the plan is here.
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(model: HealthModel) -> _Plan:
+    plan = _PLANS.get(id(model))
+    if plan is None or plan.model is not model:
+        if len(_PLANS) >= 64:  # models built on the fly (tests, backtests) must not pile up
+            _PLANS.clear()
+        plan = _PLANS[id(model)] = _Plan(model)
+    return plan
 
 
 def score(state: AccountState, now: datetime, model: HealthModel) -> Health:
@@ -60,18 +113,16 @@ def score(state: AccountState, now: datetime, model: HealthModel) -> Health:
     seconds = int(now.timestamp())
     ctx = Context(model=model, now=seconds, today=seconds // DAY_SECONDS)
     profile = state.profile
-    resolved = model.resolved(profile.lifecycle_stage if profile is not None else None)
+    stage = _plan(model).stage(profile.lifecycle_stage if profile is not None else None)
     neutral = model.neutral_score
 
     components: dict[str, float | None] = {}
     # Per component with data: its weight, its name and its signals with in-component shares.
     present: list[tuple[float, str, list[tuple[Signal, float]]]] = []
-    total_weight = covered_weight = weighted_sum = 0.0
-    for name, label, compute in _COMPONENTS:
-        weight = resolved.weights[name]
-        total_weight += weight
-        signals = compute(state, ctx)
-        factor_weights = resolved.factor_weights[name]
+    covered_weight = weighted_sum = 0.0
+    for component in stage.components:
+        label, weight, factor_weights = component.label, component.weight, component.factor_weights
+        signals = component.signals(state, ctx)
         factor_total = sum([factor_weights[s.factor] for s in signals])
         if factor_total <= 0:  # no signals, or only weightless ones
             components[label] = None
@@ -99,12 +150,13 @@ def score(state: AccountState, now: datetime, model: HealthModel) -> Health:
     else:
         total, impacts = neutral, []
     total = min(100.0, max(0.0, round(total, 1)))
+    total_weight = stage.total_weight
     # Validated from plain data: cheaper than building each Driver model first.
     return Health.model_validate(
         {
             "account_id": state.account_id,
             "score": total,
-            "band": resolved.bands.band(total),
+            "band": stage.bands.band(total),
             "components": components,
             "drivers": _drivers(impacts, model),
             "confidence": round(covered_weight / total_weight, 3) if total_weight > 0 else 0.0,
@@ -117,13 +169,14 @@ def score(state: AccountState, now: datetime, model: HealthModel) -> Health:
 
 
 _NO_PROFILE = dict.fromkeys(PROFILE_FIELDS)
+_profile_values = attrgetter(*PROFILE_FIELDS)
 
 
 def _profile_fields(profile: AccountProfile | None) -> dict[str, object]:
     """The profile fields a Health copies (all None without a profile)."""
     if profile is None:
         return _NO_PROFILE
-    return {name: getattr(profile, name) for name in PROFILE_FIELDS}
+    return dict(zip(PROFILE_FIELDS, _profile_values(profile), strict=True))
 
 
 def _drivers(impacts: list[_Impact], model: HealthModel) -> list[dict[str, object]]:

@@ -29,15 +29,6 @@ from models.state import AccountState
 ENGAGEMENT = ComponentName.ENGAGEMENT
 
 
-def days_back(last: int, mask: int, today: int) -> int:
-    """A user's activity mask re-based on `today`: bit j = active on day `today - j`.
-
-    Days after `today` are dropped, so a window of n days ending today is the low n bits.
-    """
-    offset = today - last  # bit k of `mask` is day `last - k`
-    return mask << offset if offset >= 0 else mask >> -offset
-
-
 class UserDays(NamedTuple):
     recent: int
     baseline: int
@@ -45,18 +36,26 @@ class UserDays(NamedTuple):
 
 
 def user_days(users: dict[str, list[int]], today: int, recent: int, baseline: int) -> UserDays:
-    """User-days in the recent and the baseline window, in one pass over the users."""
+    """User-days in the recent and the baseline window, in one pass over the users.
+
+    Bit k of a user's mask is day `last - k`. Instead of re-basing every mask on
+    `today`, the window masks are shifted the other way, so no number outgrows
+    64 bits; days after `today` are dropped.
+    """
     recent_bits, baseline_bits = (1 << recent) - 1, (1 << baseline) - 1
     recent_days = baseline_days = monthly_users = 0
     for last, mask in users.values():
-        if today - last >= baseline:
+        offset = today - last  # days from the user's last active day to today
+        if offset >= baseline:
             continue
-        activity = days_back(last, mask, today)
-        days = (activity & baseline_bits).bit_count()
+        if offset < 0:  # active "after today" (a clock ahead of ours): not counted
+            mask >>= -offset
+            offset = 0
+        days = (mask & (baseline_bits >> offset)).bit_count()
         if days:
             monthly_users += 1
             baseline_days += days
-            recent_days += (activity & recent_bits).bit_count()
+            recent_days += (mask & (recent_bits >> offset)).bit_count()
     return UserDays(recent_days, baseline_days, monthly_users)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models.components import Signal, engagement_signals
-from models.components.engagement import days_back
+from models.components.engagement import user_days
 from models.events import Event
 from tests.unit.test_model_factories import ago, build, context, login, profile
 
@@ -29,10 +29,10 @@ def scenario() -> list[Event]:
 
 
 def active_days(last: int, mask: int, today: int, window: int) -> int:
-    return (days_back(last, mask, today) & ((1 << window) - 1)).bit_count()
+    return user_days({"u": [last, mask]}, today, 1, window).baseline
 
 
-def test_days_back_counts_mask_bits_inside_the_window() -> None:
+def test_user_days_counts_mask_bits_inside_the_window() -> None:
     assert active_days(100, 0b1011, 100, 2) == 2  # days 100 and 99
     assert active_days(100, 0b1011, 100, 7) == 3  # 100, 99, 97
     assert active_days(100, 0b1011, 102, 3) == 1  # window 100..102
