@@ -103,7 +103,27 @@ def record_score(
     width = rules.score_drop_window / HISTORY_BUCKETS
     start = _EPOCH + width * ((now - _EPOCH) // width)
     horizon = now - rules.score_drop_window - width
+    if history and history[-1].start > start:  # the clock went back: not the usual append
+        return _record_in_any_order(history, start, horizon, score)
+    # History is kept in start order, one bucket per start, so the old buckets
+    # are a prefix and the current one can only be the last.
+    first = 0
+    while first < len(history) and not history[first].start > horizon:
+        first += 1
+    kept = history[first:]
+    if kept and kept[-1].start == start:
+        if not kept[-1].high > score:
+            kept[-1] = ScoreBucket(start=kept[-1].start, high=score)
+    else:
+        kept.append(ScoreBucket(start=start, high=score))
     # Buckets are never changed in place, so unchanged ones are shared with `history`.
+    return kept[-(HISTORY_BUCKETS + 1) :]
+
+
+def _record_in_any_order(
+    history: list[ScoreBucket], start: datetime, horizon: datetime, score: float
+) -> list[ScoreBucket]:
+    """What `record_score` does, for a history in any order: add, drop the old ones, sort."""
     by_start = {bucket.start: bucket for bucket in history if bucket.start > horizon}
     current = by_start.get(start)
     if current is None:
@@ -120,7 +140,7 @@ def _bucket_at(start: datetime, bucket: ScoreBucket) -> ScoreBucket:
 
 
 def window_peak(history: list[ScoreBucket]) -> float | None:
-    return max((bucket.high for bucket in history), default=None)
+    return max([bucket.high for bucket in history], default=None)
 
 
 def held_for(since: datetime | None, now: datetime, duration: timedelta) -> bool:

@@ -40,9 +40,9 @@ from models.health import Band, Health
 _KINDS = tuple(AlertKind)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built on every evaluation, and frozen ones cost 4x to build
 class _Evaluation:
-    """Everything one evaluation derives once and every alert kind reads."""
+    """Everything one evaluation derives once and every alert kind reads (never changed)."""
 
     health: Health
     now: datetime
@@ -52,7 +52,15 @@ class _Evaluation:
     previous_band: Band | None
     previous_score: float | None
     window_peak: float
-    severity: Severity
+    # Whether the health is built from enough data to alert on at all.
+    trusted: bool
+
+    @property
+    def severity(self) -> Severity:
+        """Computed when asked: only an alert that fires, escalates or resolves needs it."""
+        return alert_severity(
+            self.band, self.health.arr, self.health.renewal_date, self.today, self.rules
+        )
 
 
 def evaluate_alerts(
@@ -86,7 +94,7 @@ def evaluate_alerts(
         previous_band=current.alert_band,
         previous_score=current.last_score,
         window_peak=window_peak(history) or health.score,
-        severity=alert_severity(band, health.arr, health.renewal_date, today, rules),
+        trusted=trusted,
     )
     kinds: dict[AlertKind, KindState] = {}
     events: list[AlertEvent] = []
@@ -107,7 +115,7 @@ def evaluate_alerts(
 
 
 def _condition_holds(kind: AlertKind, episode: KindState, ev: _Evaluation) -> bool:
-    if ev.health.confidence < ev.rules.min_confidence:
+    if not ev.trusted:
         return False
     if kind is AlertKind.BAND_ENTERED:
         return ev.band is not Band.HEALTHY
@@ -153,6 +161,7 @@ def _fire(
     kind: AlertKind, episode: KindState, ev: _Evaluation
 ) -> tuple[KindState, list[AlertEvent]]:
     baseline = ev.window_peak if kind is AlertKind.SCORE_DROP else episode.baseline_score
+    severity = ev.severity
     fired = episode.model_copy(
         update={
             "phase": Phase.FIRING,
@@ -160,7 +169,7 @@ def _fire(
             "episode_started_at": ev.now,
             "last_notified_at": ev.now,
             "seq": 1,
-            "peak_severity": ev.severity,
+            "peak_severity": severity,
             "peak_band": ev.band,
             "baseline_score": baseline,
         }
@@ -171,7 +180,7 @@ def _fire(
         fired,
         ev,
         seq=0,
-        severity=ev.severity,
+        severity=severity,
         previous_band=episode.previous_band,
         baseline=baseline,
     )
@@ -201,9 +210,10 @@ def _while_firing(
     kind: AlertKind, episode: KindState, ev: _Evaluation
 ) -> tuple[KindState, list[AlertEvent]]:
     """The condition holds again: any wait to resolve (`clear_since`) is over."""
-    peak_severity = episode.peak_severity or ev.severity
+    severity = ev.severity
+    peak_severity = episode.peak_severity or severity
     peak_band = episode.peak_band or ev.band
-    worse = ev.severity.rank > peak_severity.rank or BAND_RANK[ev.band] > BAND_RANK[peak_band]
+    worse = severity.rank > peak_severity.rank or BAND_RANK[ev.band] > BAND_RANK[peak_band]
     escalating_since = (episode.escalating_since or ev.now) if worse else None
     escalate = worse and held_for(escalating_since, ev.now, ev.rules.pending_for)
     remind = held_for(episode.last_notified_at, ev.now, ev.rules.repeat_interval)
@@ -220,7 +230,7 @@ def _while_firing(
         episode,
         ev,
         seq=episode.seq,
-        severity=ev.severity,
+        severity=severity,
         previous_band=previous_band,
         baseline=baseline,
         escalated=escalate,
@@ -231,7 +241,7 @@ def _while_firing(
             "seq": episode.seq + 1,
             "clear_since": None,
             "escalating_since": None,
-            "peak_severity": max(peak_severity, ev.severity, key=lambda s: s.rank),
+            "peak_severity": max(peak_severity, severity, key=lambda s: s.rank),
             "peak_band": max(peak_band, ev.band, key=BAND_RANK.__getitem__),
         }
     )

@@ -11,11 +11,18 @@ from hypothesis import strategies as st
 
 from models.alert_event import AlertEvent, AlertKind, AlertStatus, Severity
 from models.alert_rules import AlertRules
-from models.alert_state import HISTORY_BUCKETS, AccountAlertState, Phase
+from models.alert_state import (
+    HISTORY_BUCKETS,
+    AccountAlertState,
+    Phase,
+    ScoreBucket,
+    record_score,
+)
 from models.alerting import evaluate_alerts
 from models.health import Band, Driver, Health
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RULES = AlertRules()
 
 
@@ -283,3 +290,33 @@ def test_replaying_from_saved_state_at_another_time_gives_the_same_ids() -> None
     _, first = run(minutes((5, 50)), rules=rules, state=saved)
     _, replayed = run(minutes((7, 50)), rules=rules, state=saved)  # after a crash, later
     assert [e.event_id for e in first] == [e.event_id for e in replayed]
+
+
+def recorded_the_plain_way(
+    history: list[ScoreBucket], now: datetime, score: float
+) -> list[tuple[datetime, float]]:
+    """record_score as the docstring puts it: add, drop what left the window, keep the newest."""
+    width = RULES.score_drop_window / HISTORY_BUCKETS
+    start = EPOCH + width * ((now - EPOCH) // width)
+    horizon = now - RULES.score_drop_window - width
+    highs = {b.start: b.high for b in history if b.start > horizon}
+    highs[start] = max(highs.get(start, score), score)
+    return sorted(highs.items())[-(HISTORY_BUCKETS + 1) :]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=-3 * 3600, max_value=2 * 86400), st.floats(0, 100)),
+        max_size=60,
+    )
+)
+def test_score_history_keeps_each_bucket_high_in_the_window(steps: list[tuple[int, float]]) -> None:
+    """Whether the clock moves on (the usual append) or back, as the plain way does it."""
+    history: list[ScoreBucket] = []
+    now = T0
+    for seconds, score in steps:
+        now += timedelta(seconds=seconds)
+        expected = recorded_the_plain_way(history, now, score)
+        history = record_score(history, now, score, RULES)
+        assert [(b.start, b.high) for b in history] == expected
