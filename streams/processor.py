@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from typing import Any, Protocol
 
 import orjson
@@ -76,8 +77,11 @@ def health_changed(before: Health | None, after: Health) -> bool:
         or before.model_version != after.model_version
         or [d.code for d in before.drivers] != [d.code for d in after.drivers]
         # A profile upsert (new owner, segment, ARR…) must reach routing and readers.
-        or any(getattr(before, name) != getattr(after, name) for name in PROFILE_FIELDS)
+        or _profile_of(before) != _profile_of(after)
     )
+
+
+_profile_of = attrgetter(*PROFILE_FIELDS)
 
 
 @dataclass(slots=True)
