@@ -1,4 +1,4 @@
-"""Loading the benchmark's messages into the broker."""
+"""Loading the benchmark's messages into the broker, and watching its consumer groups."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from streams.settings import Settings
 from streams.topics import ensure_topics
@@ -40,3 +41,25 @@ async def load(
     finally:
         await producer.stop()
     return sent
+
+
+async def wait_for_group(bootstrap: str, group: str, members: int) -> None:
+    """Wait until the consumer group is stable with `members` members.
+
+    The local broker starts a new group's first rebalance at once (no
+    initial delay), so the first worker up takes every partition; data
+    loaded before its peers joined would be half processed before they got
+    any share.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        while True:
+            for response in await admin.describe_consumer_groups([group]):
+                for description in response.groups:
+                    state, joined = description[2], len(description[5])
+                    if state == "Stable" and joined == members:
+                        return
+            await asyncio.sleep(0.5)
+    finally:
+        await admin.close()
