@@ -197,7 +197,14 @@ class FaustStateTable:
         table.send_changelog = send_and_track
 
     def get(self, account_id: str) -> bytes | None:
-        value: bytes | None = self.table.get(account_id)
+        # Faust's RocksDB store reads only the current event's partition when
+        # there is one; inside a stream iteration that is the stream's own event
+        # (no partition of this table), so without an event it searches them all.
+        token = _current_event.set(None)
+        try:
+            value: bytes | None = self.table.get(account_id)
+        finally:
+            _current_event.reset(token)
         return value
 
     def put(self, account_id: str, partition: int, value: bytes) -> None:
