@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -30,7 +31,6 @@ from models.model_config import HealthModel
 from models.validation import Rejection
 from sinks.metrics import Metrics
 from streams.app import HealthscoreApp
-from streams.bulk_consumer import BULK_SLICE
 from streams.census import Census
 from streams.processor import AccountProcessor, RawMessage
 from streams.settings import Settings
@@ -39,7 +39,7 @@ from streams.topics import ALERTS, DLQ, INPUT_TOPICS, SCORES, TICKS
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 10_000
-BATCH_SECONDS = 0.2
+BATCH_SECONDS = 0.5
 # Fetches waiting for the agent; beyond that the consumer's fetch loop waits.
 FETCHES_QUEUED = 8
 TICK_CHUNK = 500
@@ -313,8 +313,24 @@ def build_pipeline(
     @app.agent(fetched, name="score-accounts")
     async def score_accounts(stream: faust.StreamT[list[Message]]) -> None:
         pipeline.processing.set()
-        async for slices in stream.take(BATCH_MAX // BULK_SLICE, within=BATCH_SECONDS):
-            messages = inbox.admit([message for piece in slices for message in piece])
+        queued = stream.channel.queue  # type: ignore[attr-defined]
+        taken: list[Message] = []
+        first_taken = 0.0
+        async for fetch in stream:
+            if not taken:
+                first_taken = time.monotonic()
+            taken.extend(fetch)
+            if len(taken) < BATCH_MAX:
+                if not queued.empty():
+                    continue  # more has arrived already: into this batch
+                young = first_taken + BATCH_SECONDS - time.monotonic()
+                if young > 0:
+                    # Give the batch up to BATCH_SECONDS to fill, so that an
+                    # account touched again within it is scored once.
+                    await asyncio.sleep(young)
+                    if not queued.empty():
+                        continue
+            messages, taken = inbox.admit(taken), []
             if not messages:
                 continue
             state_table.events = events_by_partition(app, messages)
