@@ -47,9 +47,8 @@ async def wait_for_group(bootstrap: str, group: str, members: int) -> None:
     """Wait until the consumer group is stable with `members` members.
 
     The local broker starts a new group's first rebalance at once (no
-    initial delay), so the first worker up takes every partition; data
-    loaded before its peers joined would be half processed before they got
-    any share.
+    initial delay), so the first worker up takes every partition and works
+    alone until its peers have joined.
     """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()

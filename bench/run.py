@@ -99,21 +99,19 @@ class Bench:
     ) -> dict[str, float]:
         """The full pipeline's rate, with `workers` workers sharing the partitions.
 
-        The workers join the group first and the data is loaded after, so every
-        worker has its share from the first event; the rate is measured from
-        the first poll after the load.
+        The local broker starts a new group's first rebalance at once, so the
+        first worker up works alone until its peers join. The rate is measured
+        from the first poll after the group is stable with every worker in it
+        and each has processed something, to the last event.
         """
         prefix = self.prefix(name)
-        asyncio.run(load(self.bootstrap, prefix, PARTITIONS, []))
+        asyncio.run(load(self.bootstrap, prefix, PARTITIONS, messages))
         running = [self.worker(prefix, name) for _ in range(workers)]
         try:
             for worker in running:
                 worker.launch()
-            for worker in running:
-                worker.wait_for("/readyz")
             group = wait_for_group(self.bootstrap, self.app_id(name), workers)
             asyncio.run(asyncio.wait_for(group, timeout=120))
-            asyncio.run(load(self.bootstrap, prefix, PARTITIONS, messages))
             return wait_processed(running, expected, timeout=900, started=time.perf_counter())
         finally:
             for worker in running:
