@@ -38,7 +38,7 @@ SIZES = {
     "full": {
         "single": 150_000,
         "single_accounts": 5_000,
-        "batch": 1_000_000,
+        "batch": 3_000_000,
         "batch_accounts": 2_000,
         "recovery_accounts": 100_000,
         "latency_seconds": 30.0,
