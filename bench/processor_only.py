@@ -22,7 +22,9 @@ from models.health import Health
 from models.model_config import load_model
 from models.validation import Rejection
 from sinks.metrics import create_metrics
+from streams.pipeline import BATCH_MAX
 from streams.processor import AccountProcessor, RawMessage
+from streams.worker import collect_garbage_less_often
 
 
 class DroppedOutputs:
@@ -78,8 +80,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     batch = messages(args.events, args.accounts, args.single)
-    # About what one take of the worker holds: 10,000 events or 0.2 s of messages.
-    size = args.batch_messages or (2_000 if args.single else 150)
+    collect_garbage_less_often()  # as the worker does
+    # What one batch of the worker holds when it has a backlog.
+    size = args.batch_messages or BATCH_MAX
     seconds = run(batch, size, args.profile)
     print(
         f"{args.events:,} events in {len(batch):,} messages, {size} messages per batch: "
