@@ -200,24 +200,23 @@ class FaustStateTable:
         # Faust's RocksDB store reads only the current event's partition when
         # there is one; inside a stream iteration that is the stream's own event
         # (no partition of this table), so without an event it searches them all.
-        token = _current_event.set(None)
-        try:
+        with _current_event_as(None):
             value: bytes | None = self.table.get(account_id)
-        finally:
-            _current_event.reset(token)
         return value
 
     def put(self, account_id: str, partition: int, value: bytes) -> None:
-        with self._current(partition):
+        with _current_event_as(self.events[partition]):
             self.table[account_id] = value
 
-    @contextmanager
-    def _current(self, partition: int) -> Iterator[None]:
-        token = _current_event.set(weakref.ref(self.events[partition]))
-        try:
-            yield
-        finally:
-            _current_event.reset(token)
+
+@contextmanager
+def _current_event_as(event: EventT[Any] | None) -> Iterator[None]:
+    """Faust's current event set to `event` (or to none) for the duration."""
+    token = _current_event.set(weakref.ref(event) if event is not None else None)
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
 
 
 @dataclass
