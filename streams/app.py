@@ -75,6 +75,10 @@ def create_app(settings: Settings) -> HealthscoreApp:
         web_router_enabled=False,
         table_cleanup_interval=3600.0,
         producer_linger_ms=5,
+        # Each processed batch hands the producer one record batch per topic
+        # partition (streams.record_batches): room for a few hundred rows each,
+        # below the broker's default 1 MiB limit on a record batch.
+        producer_max_batch_size=900 * 1024,
         stream_buffer_maxsize=16384,
         broker_max_poll_records=2000,
         consumer_max_fetch_size=16 * 1024 * 1024,

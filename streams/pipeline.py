@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import faust
@@ -22,7 +23,7 @@ from aiokafka.partitioner import murmur2
 
 # Private, but the only way to give a coalesced write its partition (see FaustStateTable).
 from faust.streams import _current_event
-from faust.types import EventT, Message
+from faust.types import TP, EventT, Message
 from pydantic import BaseModel
 
 from models.alert_event import AlertEvent
@@ -33,6 +34,7 @@ from sinks.metrics import Metrics
 from streams.app import HealthscoreApp
 from streams.census import Census
 from streams.processor import AccountProcessor, RawMessage
+from streams.record_batches import Headers, RecordBatches, SentBatch, last_offset
 from streams.settings import Settings
 from streams.topics import ALERTS, DLQ, INPUT_TOPICS, SCORES, TICKS
 
@@ -134,27 +136,27 @@ class Inbox:
 class KafkaOutputs:
     """Publishes what the processor decides, to the contract's output topics.
 
-    Straight through the producer rather than Faust's Topic.send: values are
-    bytes already, the topics exist, and Topic.send's layers (futures, channel,
-    sensor hooks) cost about as much as scoring a small account.
+    Records go into the batch's record batches (see streams.record_batches):
+    values are bytes already, the topics exist, and a send per record through
+    Faust or aiokafka costs about as much as scoring a small account.
     """
 
-    def __init__(self, producer: Any, topics: dict[str, str], pending: PendingSends) -> None:
-        self.producer = producer
+    def __init__(self, batches: RecordBatches, topics: dict[str, str]) -> None:
+        self.batches = batches
         self.topics = topics
-        self.pending = pending
 
-    async def _send(
-        self, name: str, key: bytes | None, value: bytes | None, headers: Any = None
+    async def _append(
+        self, name: str, key: bytes | None, value: bytes | None, headers: Headers = ()
     ) -> None:
-        sent = await self.producer.send(self.topics[name], key, value, None, None, headers)
-        self.pending.add(sent)
+        topic = self.topics[name]
+        partition = await self.batches.partition_for(topic, key)
+        self.batches.append(topic, partition, key, value, headers)
 
     async def score(self, health: Health) -> None:
-        await self._send(SCORES, health.account_id.encode(), _json(health))
+        await self._append(SCORES, health.account_id.encode(), _json(health))
 
     async def alert(self, alert: AlertEvent) -> None:
-        await self._send(ALERTS, alert.account_id.encode(), _json(alert))
+        await self._append(ALERTS, alert.account_id.encode(), _json(alert))
 
     async def reject(self, message: RawMessage, rejection: Rejection) -> None:
         headers = [
@@ -167,7 +169,7 @@ class KafkaOutputs:
         ]
         if rejection.batch_index is not None:
             headers.append(("hs.batch.index", str(rejection.batch_index).encode()))
-        await self._send(DLQ, message.key, rejection.value, headers)
+        await self._append(DLQ, message.key, rejection.value, headers)
 
 
 def _json(model: BaseModel) -> bytes:
@@ -177,24 +179,19 @@ def _json(model: BaseModel) -> bytes:
 class FaustStateTable:
     """The processor's view of the Faust table.
 
-    Faust writes a table key to the changelog partition of the event being
-    processed, and its RocksDB store refuses writes with no current event.
-    Writes here are coalesced after a whole batch, so each one is made with an
-    event of the account's own partition set as the current event.
+    Rows go into the table's store as Faust would put them, and their
+    changelog records into the batch's record batches instead of one send
+    each; `persist` then records each changelog partition's last offset in
+    the store once the broker has it, which is where a restarted worker's
+    recovery starts reading.
     """
 
-    def __init__(self, table: Any, pending: PendingSends) -> None:
+    def __init__(self, table: Any, batches: RecordBatches) -> None:
         self.table = table
+        self.store = table.data
+        self.batches = batches
+        self.changelog = table.changelog_topic.get_topic_name()
         self.events: dict[int, EventT[Any]] = {}
-        send_changelog = table.send_changelog
-
-        def send_and_track(*args: Any, **kwargs: Any) -> Any:
-            future = send_changelog(*args, **kwargs)
-            pending.add(future)
-            return future
-
-        # Faust does not hand back the changelog write of `table[key] = value`.
-        table.send_changelog = send_and_track
 
     def get(self, account_id: str) -> bytes | None:
         # Faust's RocksDB store reads only the current event's partition when
@@ -205,8 +202,19 @@ class FaustStateTable:
         return value
 
     def put(self, account_id: str, partition: int, value: bytes) -> None:
+        # The store writes to the database of the current event's partition.
         with _current_event_as(self.events[partition]):
-            self.table[account_id] = value
+            self.store[account_id] = value
+        store = self.store
+        self.batches.append(
+            self.changelog, partition, store._encode_key(account_id), store._encode_value(value)
+        )
+
+    def persist(self, batch: SentBatch, done: asyncio.Future[Any]) -> None:
+        if batch.topic == self.changelog and not done.cancelled() and done.exception() is None:
+            self.store.set_persisted_offset(
+                TP(batch.topic, batch.partition), last_offset(batch, done)
+            )
 
 
 @contextmanager
@@ -285,14 +293,13 @@ def build_pipeline(
     )
     inbox = Inbox(app)
     pending = PendingSends(inbox.ack)
-    state_table = FaustStateTable(table, pending)
+    batches = RecordBatches(app.producer._ensure_producer)  # type: ignore[attr-defined]
+    state_table = FaustStateTable(table, batches)
     census = Census()
     processor = AccountProcessor(
         model,
         state_table,
-        KafkaOutputs(
-            app.producer, {name: settings.topic(name) for name in (SCORES, ALERTS, DLQ)}, pending
-        ),
+        KafkaOutputs(batches, {name: settings.topic(name) for name in (SCORES, ALERTS, DLQ)}),
         metrics,
         on_health=census.record,
     )
@@ -348,6 +355,9 @@ def build_pipeline(
                 ]
             )
             state_table.events = {}
+            for sent in await batches.send():
+                sent.sent.add_done_callback(partial(state_table.persist, sent))  # type: ignore[attr-defined]
+                pending.add(sent.sent)
             await pending.release_when_settled(messages)
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
