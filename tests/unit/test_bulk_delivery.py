@@ -11,8 +11,8 @@ from typing import Any
 from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 
+from streams.acks import Inbox
 from streams.bulk_consumer import BULK_SLICE, BulkDelivery, BulkDeliveryConsumer
-from streams.pipeline import Inbox
 
 GENERATION = 7
 

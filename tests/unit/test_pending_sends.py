@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from streams.pipeline import PendingSends
+from streams.acks import PendingSends
 
 
 @dataclass
