@@ -1,0 +1,123 @@
+"""The events test_observability sends: healthy and unhealthy accounts, and malformed input."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import orjson
+
+
+@dataclass(frozen=True)
+class Traffic:
+    accounts: list[str]
+    unhealthy: list[str]
+    alerted: list[str]
+    started: datetime
+
+
+def ago(**delta: float) -> str:
+    return (datetime.now(UTC) - timedelta(**delta)).isoformat()
+
+
+def event(account: str, **fields: Any) -> dict[str, Any]:
+    occurred = fields.pop("occurred_at", ago(hours=1))
+    return {
+        "event_id": uuid.uuid4().hex,
+        "account_id": account,
+        "occurred_at": occurred,
+        **fields,
+    }
+
+
+def profile(account: str, i: int) -> dict[str, Any]:
+    return event(
+        account,
+        occurred_at=ago(days=1),
+        name=f"Account {i:02d}",
+        arr=float(10_000 * (i + 1)),
+        segment=("enterprise", "mid_market", "smb")[i % 3],
+        region=("emea", "amer", "apac")[(i // 2) % 3],
+        line_of_business=("analytics", "payments")[i % 2],
+        csm_owner=("dana", "lee", "sam", "kim")[i % 4],
+        renewal_date=(date.today() + timedelta(days=20 + 3 * i)).isoformat(),
+        lifecycle_stage="adoption",
+    )
+
+
+def healthy_events(account: str, i: int) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "logins": [
+            event(account, occurred_at=ago(hours=h), user_id=f"u{h % 6}", role="end_user")
+            for h in range(1, 25, 2)
+        ],
+        "tickets": [
+            event(account, ticket_id=f"T{i}", status="opened", priority="normal"),
+            event(account, ticket_id=f"T{i}", status="resolved", priority="normal", csat=5),
+        ],
+        "nps": [event(account, respondent_id=f"r{i}", score=10, role="business_executive")],
+        "renewals": [
+            event(
+                account,
+                contract_id=f"C{i}",
+                status="upcoming",
+                renewal_date=(date.today() + timedelta(days=200)).isoformat(),
+                arr=float(10_000 * (i + 1)),
+            )
+        ],
+    }
+
+
+def unhealthy_events(account: str, i: int) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "logins": [event(account, occurred_at=ago(days=60), user_id="u1")],
+        "tickets": [
+            event(
+                account,
+                occurred_at=ago(days=20),
+                ticket_id=f"U{i}-{n}",
+                status="opened",
+                priority="urgent",
+            )
+            for n in range(4)
+        ],
+        "nps": [
+            event(
+                account,
+                occurred_at=ago(days=3),
+                respondent_id=f"d{n}",
+                score=1,
+                role="business_executive",
+            )
+            for n in range(3)
+        ],
+        "renewals": [
+            event(
+                account,
+                contract_id=f"C{i}",
+                status="upcoming",
+                renewal_date=(date.today() + timedelta(days=25)).isoformat(),
+                arr=float(10_000 * (i + 1)),
+            )
+        ],
+    }
+
+
+def malformed(account: str) -> dict[str, list[bytes]]:
+    return {
+        "logins": [b'{"event_id": "broken", "account_id": '],
+        "nps": [orjson.dumps(event(account, respondent_id="r", score="ten"))],
+        "tickets": [
+            orjson.dumps(
+                event(
+                    account,
+                    occurred_at=ago(days=-3),
+                    ticket_id="T",
+                    status="opened",
+                    priority="low",
+                )
+            )
+        ],
+    }
