@@ -9,11 +9,9 @@ with HS_API_TOKEN and owning none of them, answers for them from PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -23,6 +21,7 @@ import pytest
 
 from streams.openapi import DOCUMENT
 from tests.integration.api_accounts import Seeded, ago, event, healthy, in_days, unhealthy
+from tests.integration.api_answers import as_answer, parsed, settled
 from tests.support.kafka_io import produce
 from tests.support.openapi import check_answer, load_document
 from tests.support.worker import WorkerProcess, new_worker, worker_env
@@ -35,7 +34,6 @@ ACCOUNTS = 6
 HEALTH_COLUMNS = """account_id, name, segment, region, line_of_business, csm_owner,
     lifecycle_stage, arr, renewal_date, score, band, confidence, components, drivers,
     model_version, updated_at, last_event_at"""
-SETTLE_SECONDS = 45.0
 
 
 class TokenWorker(WorkerProcess):
@@ -161,46 +159,6 @@ async def seeded(worker: WorkerProcess, kafka_bootstrap: str, db: asyncpg.Connec
 
     await wait_until(scored, "the accounts never reached their bands", worker)
     return Seeded(segment, owners, accounts, unhealthy_ones, arr)
-
-
-# --- comparing answers with rows ----------------------------------------------------------
-
-
-def as_answer(row: asyncpg.Record) -> dict[str, Any]:
-    """An account_health row in the API's JSON types (jsonb is text on this connection)."""
-    out = dict(row)
-    out["components"] = json.loads(out["components"])
-    out["drivers"] = json.loads(out["drivers"])
-    return out
-
-
-def parsed(body: dict[str, Any]) -> dict[str, Any]:
-    """An API answer with its dates and times parsed, for comparing with a row."""
-    out = dict(body)
-    for key in ("updated_at", "last_event_at"):
-        if out[key] is not None:
-            out[key] = datetime.fromisoformat(out[key])
-    if out["renewal_date"] is not None:
-        out["renewal_date"] = date.fromisoformat(out["renewal_date"])
-    return out
-
-
-async def settled(
-    read_rows: Callable[[], Awaitable[Any]],
-    read_answer: Callable[[], Awaitable[Any]],
-    same: Callable[[Any, Any], bool],
-) -> tuple[Any, Any]:
-    """Rows and an answer that agree while the rows stood still (re-scoring moves them)."""
-    deadline = time.monotonic() + SETTLE_SECONDS
-    while True:
-        before = await read_rows()
-        answer = await read_answer()
-        after = await read_rows()
-        if before == after and same(after, answer):
-            return after, answer
-        if time.monotonic() > deadline:
-            return after, answer
-        await asyncio.sleep(0.5)
 
 
 # --- the tests ----------------------------------------------------------------------------
