@@ -47,6 +47,17 @@ def profile(account: str, i: int) -> dict[str, Any]:
     )
 
 
+def upcoming_renewal(account: str, i: int, in_days: int) -> dict[str, Any]:
+    """The account's contract, renewing `in_days` from today, with its ARR."""
+    return event(
+        account,
+        contract_id=f"C{i}",
+        status="upcoming",
+        renewal_date=(date.today() + timedelta(days=in_days)).isoformat(),
+        arr=float(10_000 * (i + 1)),
+    )
+
+
 def healthy_events(account: str, i: int) -> dict[str, list[dict[str, Any]]]:
     return {
         "logins": [
@@ -58,15 +69,7 @@ def healthy_events(account: str, i: int) -> dict[str, list[dict[str, Any]]]:
             event(account, ticket_id=f"T{i}", status="resolved", priority="normal", csat=5),
         ],
         "nps": [event(account, respondent_id=f"r{i}", score=10, role="business_executive")],
-        "renewals": [
-            event(
-                account,
-                contract_id=f"C{i}",
-                status="upcoming",
-                renewal_date=(date.today() + timedelta(days=200)).isoformat(),
-                arr=float(10_000 * (i + 1)),
-            )
-        ],
+        "renewals": [upcoming_renewal(account, i, in_days=200)],
     }
 
 
@@ -93,15 +96,7 @@ def unhealthy_events(account: str, i: int) -> dict[str, list[dict[str, Any]]]:
             )
             for n in range(3)
         ],
-        "renewals": [
-            event(
-                account,
-                contract_id=f"C{i}",
-                status="upcoming",
-                renewal_date=(date.today() + timedelta(days=25)).isoformat(),
-                arr=float(10_000 * (i + 1)),
-            )
-        ],
+        "renewals": [upcoming_renewal(account, i, in_days=25)],
     }
 
 
