@@ -6,9 +6,9 @@ rebalance, then the conductor decodes the message into an Event and queues
 it, and the stream takes it off the queue again. On this machine that is
 ~80 µs per message, more than folding and scoring the event it carries.
 This consumer races a whole fetch against a rebalance instead, and gives the
-messages of the topics registered with `deliver_in_bulk` to one handler as a
-list; every other topic (table changelogs, for one) still goes message by
-message through Faust's conductor.
+messages of the topics registered with the app's `BulkDelivery` to one
+handler as a list; every other topic (table changelogs, for one) still goes
+message by message through Faust's conductor.
 
 The loop follows `Consumer._drain_messages` of faust-streaming 0.15: the same
 read-offset bookkeeping, gap tracking and periodic commit, and a fetch that
