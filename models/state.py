@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import binascii
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timezone, tzinfo
 from typing import Any
 
@@ -97,29 +97,60 @@ def apply_event(state: AccountState, event: Event, model: HealthModel, now: date
     (and for profiles, which never expire) a repeat is still recognised
     because applying it again changes nothing.
     """
+    return apply_events(state, (event,), model, now)[0] == 1
+
+
+def apply_events(
+    state: AccountState, events: Iterable[Event], model: HealthModel, now: datetime
+) -> tuple[int, datetime | None]:
+    """Fold events in order, exactly as `apply_event` one at a time would.
+
+    Returns how many changed the state, and the latest `occurred_at` among
+    those. A message's events share a type and usually a zone, so what
+    depends only on those is looked up once per run of them, not per event.
+    """
     today = _today(now)
     if today > state.pruned_day:
         prune(state, model, today)
-    at = _epoch_seconds(event.occurred_at)
-    day = at // DAY_SECONDS
-    if isinstance(event, AccountProfile):
-        return _apply_profile(state, event)
-    if day < today - model.longest_window_days:
-        return False
-    digest = _short_hash(event.event_id)
-    ids = state.seen.get(day)
-    if ids is not None and digest in ids:
-        return False
-    remembered = (len(ids) if ids is not None else 0) < model.limits.event_ids_per_day
-    if remembered:
-        if ids is None:
-            ids = state.seen[day] = set()
-        ids.add(digest)
-    fold = _FOLDS.get(type(event)) or _fold_of_base(type(event))
-    changed = fold(state, event, model.limits, at, day) or remembered
-    if changed:
-        _advance_last_event(state, event.occurred_at)
-    return changed
+    first_day = today - model.longest_window_days
+    limits = model.limits
+    ids_per_day = limits.event_ids_per_day
+    seen = state.seen
+    accepted = 0
+    newest: datetime | None = None
+    kind: type | None = None
+    fold: Fold | None = None
+    for event in events:
+        occurred_at = event.occurred_at
+        if type(event) is not kind:
+            kind = type(event)
+            fold = None if issubclass(kind, AccountProfile) else _fold_of(kind)
+        if fold is None:
+            if _apply_profile(state, event):  # type: ignore[arg-type]
+                accepted += 1
+                if newest is None or occurred_at > newest:
+                    newest = occurred_at
+            continue
+        at = _epoch_seconds(occurred_at)
+        day = at // DAY_SECONDS
+        if day < first_day:
+            continue
+        digest = _short_hash(event.event_id)
+        ids = seen.get(day)
+        if ids is not None and digest in ids:
+            continue
+        remembered = (len(ids) if ids is not None else 0) < ids_per_day
+        if remembered:
+            if ids is None:
+                ids = seen[day] = set()
+            ids.add(digest)
+        if fold(state, event, limits, at, day) or remembered:
+            accepted += 1
+            if newest is None or occurred_at > newest:
+                newest = occurred_at
+    if newest is not None:
+        _advance_last_event(state, newest)
+    return accepted, newest
 
 
 # The last `now` apply_event saw, and its UTC day: callers fold a whole batch at
@@ -145,15 +176,20 @@ _epoch_in_zone: tuple[tzinfo | None, datetime] = (None, _EPOCH)
 
 def _epoch_seconds(moment: datetime) -> int:
     """int(moment.timestamp()), exactly."""
+    zone = moment.tzinfo
+    if not isinstance(zone, _FIXED_ZONES):
+        return int(moment.timestamp())
+    return int((moment - _epoch_in(zone)).total_seconds())
+
+
+def _epoch_in(zone: tzinfo) -> datetime:
+    """The epoch as a datetime in the fixed `zone`, kept for the zone seen last."""
     global _epoch_in_zone
-    zone, epoch = _epoch_in_zone
-    if moment.tzinfo is not zone:
-        zone = moment.tzinfo
-        if type(zone) not in _FIXED_ZONES:
-            return int(moment.timestamp())
+    last, epoch = _epoch_in_zone
+    if zone is not last:
         epoch = _EPOCH.astimezone(zone)
         _epoch_in_zone = (zone, epoch)
-    return int((moment - epoch).total_seconds())
+    return epoch
 
 
 def prune(state: AccountState, model: HealthModel, today: int) -> None:
@@ -238,7 +274,7 @@ _FOLDS: dict[type, Fold] = {
 }
 
 
-def _fold_of_base(kind: type) -> Fold:
+def _fold_of(kind: type) -> Fold:
     for base in kind.__mro__:
         if base in _FOLDS:
             return _FOLDS[base]

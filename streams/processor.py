@@ -29,7 +29,7 @@ from models.alerting import evaluate_alerts
 from models.health import PROFILE_FIELDS, Health
 from models.model_config import HealthModel
 from models.scoring import score
-from models.state import apply_event
+from models.state import apply_events
 from models.validation import Rejection, RejectReason, parse_message
 from sinks.metrics import Metrics
 from streams.account_entry import AccountEntry, EntryCache
@@ -233,13 +233,7 @@ class AccountProcessor:
         if touch is None:
             entry = self.entry(account_id) or AccountEntry.load(None, account_id)
             touch = touched[account_id] = Touched(message.partition, entry)
-        accepted = 0
-        newest = None
-        for event in parsed.events:
-            if apply_event(touch.entry.state, event, self.model, now):
-                accepted += 1
-                if newest is None or event.occurred_at > newest:
-                    newest = event.occurred_at
+        accepted, newest = apply_events(touch.entry.state, parsed.events, self.model, now)
         if newest is not None:
             # Once per message, not per event: a histogram observation costs
             # as much as folding an event, and a batch shares one arrival.
