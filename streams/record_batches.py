@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 
 Headers = Sequence[tuple[str, bytes]]
+
+# Keys whose murmur2 hash is kept (about 100 bytes each).
+HASHES_KEPT = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,7 @@ class RecordBatches:
         # A callable: Faust creates its aiokafka producer only when the app starts.
         self.producer = producer
         self._partitioner = DefaultPartitioner()
+        self._hashes: dict[bytes, int] = {}
         self._building: dict[tuple[str, int], Any] = {}
         self._full: list[tuple[str, int, Any]] = []
 
@@ -46,9 +50,19 @@ class RecordBatches:
         partitions = cluster.partitions_for_topic(topic)
         if partitions is None:  # the producer has not seen this topic yet
             partitions = await producer.partitions_for(topic)
-        available = cluster.available_partitions_for_topic(topic)
-        partition: int = self._partitioner(key, sorted(partitions), list(available or ()))
-        return partition
+        if key is None:
+            available = cluster.available_partitions_for_topic(topic)
+            partition: int = self._partitioner(key, sorted(partitions), list(available or ()))
+            return partition
+        # What DefaultPartitioner does, with the hash kept: murmur2 is pure
+        # Python (~4 µs a key), and a worker publishes for the same accounts.
+        hashed: int | None = self._hashes.get(key)
+        if hashed is None:
+            if len(self._hashes) >= HASHES_KEPT:
+                self._hashes.clear()
+            hashed = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
+        ordered: list[int] = sorted(partitions)
+        return ordered[hashed % len(ordered)]
 
     def append(
         self,

@@ -13,8 +13,11 @@ from streams.record_batches import RecordBatches, last_offset
 
 
 class Cluster:
+    def __init__(self) -> None:
+        self.partitions = {"known": {0, 1, 2, 3}}
+
     def partitions_for_topic(self, topic: str) -> set[int] | None:
-        return {0, 1, 2, 3} if topic == "known" else None
+        return self.partitions.get(topic)
 
     def available_partitions_for_topic(self, topic: str) -> set[int]:
         return {0, 1, 2, 3}
@@ -77,8 +80,21 @@ async def test_keys_are_partitioned_as_kafkas_default_partitioner_does() -> None
     for key in (b"acme", b"globex", b"initech", b"umbrella"):
         expected = (murmur2(key) & 0x7FFFFFFF) % 4
         assert await batches.partition_for("known", key) == expected
-    assert await batches.partition_for("new", b"acme") in {0, 1}
+    assert await batches.partition_for("new", b"acme") == (murmur2(b"acme") & 0x7FFFFFFF) % 2
     assert producer.asked == ["new"], "metadata is fetched for a topic the producer has not seen"
+    assert await batches.partition_for("known", None) in {0, 1, 2, 3}
+
+
+async def test_a_key_follows_the_partition_count_when_a_topic_grows() -> None:
+    producer = Producer()
+    batches = RecordBatches(lambda: producer)  # type: ignore[arg-type,return-value]
+    keys = [f"account-{n}".encode() for n in range(50)]
+    before = [await batches.partition_for("known", key) for key in keys]
+    producer.client.cluster.partitions["known"] = set(range(12))
+    after = [await batches.partition_for("known", key) for key in keys]
+    assert before == [(murmur2(key) & 0x7FFFFFFF) % 4 for key in keys]
+    assert after == [(murmur2(key) & 0x7FFFFFFF) % 12 for key in keys]
+    assert max(after) > 3
 
 
 async def test_a_record_larger_than_a_batch_goes_out_alone_in_its_place() -> None:
