@@ -28,7 +28,7 @@ from streams.worker import collect_garbage_less_often
 
 
 class DroppedOutputs:
-    async def score(self, health: Health) -> None:
+    async def score(self, health: Health, value: bytes) -> None:
         pass
 
     async def alert(self, alert: AlertEvent) -> None:

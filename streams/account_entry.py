@@ -29,6 +29,9 @@ class AccountEntry:
     state: AccountState
     alerts: AccountAlertState | None
     health: Health | None
+    # The JSON of the health last published, with it: the same bytes go to
+    # health.scores and into the row, and into every row until the next one.
+    published: tuple[Health, bytes] | None = None
 
     @classmethod
     def load(cls, raw: bytes | None, account_id: str) -> AccountEntry:
@@ -37,12 +40,32 @@ class AccountEntry:
         stored = StoredEntry.model_validate_json(raw)
         return cls(stored.state, stored.alerts, stored.health)
 
+    def publish(self, health: Health) -> bytes:
+        """Keep `health` as the last published; its JSON, for health.scores."""
+        self.health = health
+        self.published = (health, _json(health))
+        return self.published[1]
+
     def dump(self) -> bytes:
-        stored = StoredEntry.model_construct(
-            state=self.state, alerts=self.alerts, health=self.health
+        """The row: the bytes `StoredEntry` serialises to, without serialising the
+        unchanged health again."""
+        health = self.health
+        if health is None:
+            health_json = b"null"
+        elif self.published is not None and self.published[0] is health:
+            health_json = self.published[1]
+        else:  # set directly, or loaded with the row
+            health_json = _json(health)
+            self.published = (health, health_json)
+        alerts = _json(self.alerts) if self.alerts is not None else b"null"
+        state = _json(self.state)
+        return b"".join(
+            (b'{"state":', state, b',"alerts":', alerts, b',"health":', health_json, b"}")
         )
-        # The same bytes as model_dump_json().encode(), without the round trip through str.
-        return StoredEntry.__pydantic_serializer__.to_json(stored)
+
+
+def _json(model: BaseModel) -> bytes:
+    return model.__pydantic_serializer__.to_json(model)
 
 
 def stored_health(raw: bytes | None) -> dict[str, Any] | None:

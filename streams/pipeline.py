@@ -75,8 +75,8 @@ class KafkaOutputs:
         partition = await self.batches.partition_for(topic, key)
         self.batches.append(topic, partition, key, value, headers)
 
-    async def score(self, health: Health) -> None:
-        await self._append(SCORES, health.account_id.encode(), _json(health))
+    async def score(self, health: Health, value: bytes) -> None:
+        await self._append(SCORES, health.account_id.encode(), value)
 
     async def alert(self, alert: AlertEvent) -> None:
         await self._append(ALERTS, alert.account_id.encode(), _json(alert))

@@ -54,7 +54,7 @@ class RawMessage:
 
 
 class Outputs(Protocol):
-    async def score(self, health: Health) -> None: ...
+    async def score(self, health: Health, value: bytes) -> None: ...
     async def alert(self, alert: AlertEvent) -> None: ...
     async def reject(self, message: RawMessage, rejection: Rejection) -> None: ...
 
@@ -278,15 +278,14 @@ class AccountProcessor:
             self.watched.add(account_id)
         else:
             self.watched.discard(account_id)
-        if publish:
-            entry.health = health
+        published = entry.publish(health) if publish else None
         self.on_health(health, touch.partition)
         if touch.state_changed or publish or alerts_moved or account_id not in self.confirmed:
             self.table.put(account_id, touch.partition, entry.dump())
             self.confirmed.add(account_id)
         self.cache.put(account_id, entry)
-        if publish:
-            await self.outputs.score(health)
+        if published is not None:
+            await self.outputs.score(health, published)
             counts.score_changes += 1
         for alert in events:
             await self.outputs.alert(alert)

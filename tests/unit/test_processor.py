@@ -36,7 +36,7 @@ class Collected:
         self.alerts: list[AlertEvent] = []
         self.rejected: list[Rejection] = []
 
-    async def score(self, health: Health) -> None:
+    async def score(self, health: Health, value: bytes) -> None:
         self.scores.append(health)
 
     async def alert(self, alert: AlertEvent) -> None:
