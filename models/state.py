@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import binascii
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timezone, tzinfo
 from typing import Any
 
@@ -101,7 +101,7 @@ def apply_event(state: AccountState, event: Event, model: HealthModel, now: date
 
 
 def apply_events(
-    state: AccountState, events: Iterable[Event], model: HealthModel, now: datetime
+    state: AccountState, events: Sequence[Event], model: HealthModel, now: datetime
 ) -> tuple[int, datetime | None]:
     """Fold events in order, exactly as `apply_event` one at a time would.
 
@@ -109,6 +109,8 @@ def apply_events(
     those. A message's events share a type and usually a zone, so what
     depends only on those is looked up once per run of them, not per event.
     """
+    if not events:
+        return 0, None
     today = _today(now)
     if today > state.pruned_day:
         prune(state, model, today)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from models.events import Event, Role, TicketPriority, TicketStatus
 from models.scoring import score
-from models.state import apply_event
+from models.state import apply_event, apply_events
 from tests.unit.test_model_factories import MODEL, T0, build, login, nps, profile, renewal, ticket
 
 USERS = [f"u{i}" for i in range(6)]
@@ -146,3 +146,18 @@ def test_a_detractor_never_raises_sentiment(
     assert after is not None
     if before is not None:
         assert after <= before
+
+
+@FAST
+@given(event_lists, st.data())
+def test_a_message_folded_at_once_is_folded_as_event_by_event(
+    events: list[Event], data: st.DataObject
+) -> None:
+    repeats = data.draw(st.lists(st.sampled_from(events), max_size=10)) if events else []
+    message = events + repeats
+    one_by_one, at_once = build([]), build([])
+    accepted = [e for e in message if apply_event(one_by_one, e, MODEL, T0)]
+    count, newest = apply_events(at_once, message, MODEL, T0)
+    assert at_once.model_dump() == one_by_one.model_dump()
+    assert count == len(accepted)
+    assert newest == max((e.occurred_at for e in accepted), default=None)
