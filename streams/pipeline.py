@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 BATCH_MAX = 10_000
 BATCH_SECONDS = 0.5
+# How often a batch still gathering looks for a fetch that has come.
+GATHER_POLL_SECONDS = 0.02
 # Fetches waiting for the agent; beyond that the consumer's fetch loop waits.
 FETCHES_QUEUED = 8
 TICK_CHUNK = 500
@@ -250,15 +252,15 @@ def build_pipeline(
                 first_taken = time.monotonic()
             taken.extend(fetch)
             if len(taken) < BATCH_MAX:
-                if not queued.empty():
-                    continue  # more has arrived already: into this batch
+                # Give the batch up to BATCH_SECONDS to fill, so that an account
+                # touched again within it is scored once; but take each fetch
+                # in as it comes, so a backlog never waits out the window.
                 young = first_taken + BATCH_SECONDS - time.monotonic()
-                if young > 0:
-                    # Give the batch up to BATCH_SECONDS to fill, so that an
-                    # account touched again within it is scored once.
-                    await asyncio.sleep(young)
-                    if not queued.empty():
-                        continue
+                while young > 0 and queued.empty():
+                    await asyncio.sleep(min(young, GATHER_POLL_SECONDS))
+                    young = first_taken + BATCH_SECONDS - time.monotonic()
+                if not queued.empty():
+                    continue  # more has arrived: into this batch
             messages, taken = inbox.admit(taken), []
             if not messages:
                 continue
