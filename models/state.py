@@ -155,7 +155,7 @@ def apply_events(
     return accepted, newest
 
 
-# The last `now` apply_event saw, and its UTC day: callers fold a whole batch at
+# The last `now` apply_events saw, and its UTC day: callers fold a whole batch at
 # one `now`, so the day is worked out once per batch rather than once per event.
 _last_today: tuple[datetime | None, int] = (None, 0)
 
