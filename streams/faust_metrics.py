@@ -136,6 +136,7 @@ class FaustMonitor(PrometheusMonitor):
         self._per_topic: dict[str, Any] = {}
         self._read_offset: dict[TP, Any] = {}
         self._per_stream: dict[int, Any] = {}
+        self._end_offset: dict[TP, Any] = {}
 
     def on_message_in(self, tp: TP, offset: int, message: Message) -> None:
         Monitor.on_message_in(self, tp, offset, message)
@@ -154,6 +155,17 @@ class FaustMonitor(PrometheusMonitor):
             )
             self._read_offset[tp] = read_offset
         read_offset.set(offset)
+
+    def track_tp_end_offset(self, tp: TP, offset: int) -> None:
+        # faust calls this for every record it fetches, not once per fetch.
+        Monitor.track_tp_end_offset(self, tp, offset)
+        end_offset = self._end_offset.get(tp)
+        if end_offset is None:
+            end_offset = self._metrics.topic_partition_end_offset.labels(
+                topic=tp.topic, partition=tp.partition
+            )
+            self._end_offset[tp] = end_offset
+        end_offset.set(offset)
 
     def on_stream_event_in(
         self, tp: TP, offset: int, stream: StreamT[Any], event: EventT[Any]

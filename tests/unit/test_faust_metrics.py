@@ -108,6 +108,7 @@ def test_per_message_hooks_report_what_fausts_own_sensor_reports() -> None:
             monitor.on_stream_event_out(tp, offset, stream, message, state)
             if offset % 2 == 0:  # the others stay in flight
                 monitor.on_message_out(tp, offset, message)
+            monitor.track_tp_end_offset(tp, 100 + offset)
 
     def samples(registry: CollectorRegistry) -> dict[tuple[str, str], float]:
         return {
@@ -125,3 +126,7 @@ def test_per_message_hooks_report_what_fausts_own_sensor_reports() -> None:
         "healthscore_faust_topic_partition_read_offset", {"topic": "logins", "partition": "0"}
     )
     assert read == 8.0
+    end = ours.get_sample_value(
+        "healthscore_faust_topic_partition_end_offset", {"topic": "tickets", "partition": "1"}
+    )
+    assert end == 107.0
