@@ -23,6 +23,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pydantic_core import TzInfo
 
+from models.event_records import (
+    Foldable,
+    LoginRecord,
+    NpsRecord,
+    RenewalRecord,
+    TicketRecord,
+)
 from models.events import (
     AccountProfile,
     Event,
@@ -101,7 +108,7 @@ def apply_event(state: AccountState, event: Event, model: HealthModel, now: date
 
 
 def apply_events(
-    state: AccountState, events: Sequence[Event], model: HealthModel, now: datetime
+    state: AccountState, events: Sequence[Foldable], model: HealthModel, now: datetime
 ) -> tuple[int, datetime | None]:
     """Fold events in order, exactly as `apply_event` one at a time would.
 
@@ -215,7 +222,9 @@ def prune(state: AccountState, model: HealthModel, today: int) -> None:
     state.pruned_day = today
 
 
-def _apply_login(state: AccountState, event: LoginEvent, limits: Limits, at: int, day: int) -> bool:
+def _apply_login(
+    state: AccountState, event: LoginEvent | LoginRecord, limits: Limits, at: int, day: int
+) -> bool:
     changed = add_login(state.users, event.user_id, day)
     if changed and len(state.users) > limits.max_users:
         trim_oldest(state.users, limits.max_users, 0, _key_people(state))
@@ -234,7 +243,7 @@ def _apply_login(state: AccountState, event: LoginEvent, limits: Limits, at: int
 
 
 def _apply_ticket(
-    state: AccountState, event: TicketEvent, limits: Limits, at: int, day: int
+    state: AccountState, event: TicketEvent | TicketRecord, limits: Limits, at: int, day: int
 ) -> bool:
     changed = add_ticket_event(
         state.tickets,
@@ -249,7 +258,9 @@ def _apply_ticket(
     return changed
 
 
-def _apply_nps(state: AccountState, event: NpsEvent, limits: Limits, at: int, day: int) -> bool:
+def _apply_nps(
+    state: AccountState, event: NpsEvent | NpsRecord, limits: Limits, at: int, day: int
+) -> bool:
     role = ROLE_CODE[event.role] if event.role is not None else NONE
     changed = add_answer(state.respondents, event.respondent_id, at, event.score, role)
     trim_oldest(state.respondents, limits.max_respondents, R_AT)
@@ -257,7 +268,7 @@ def _apply_nps(state: AccountState, event: NpsEvent, limits: Limits, at: int, da
 
 
 def _apply_renewal(
-    state: AccountState, event: RenewalEvent, limits: Limits, at: int, day: int
+    state: AccountState, event: RenewalEvent | RenewalRecord, limits: Limits, at: int, day: int
 ) -> bool:
     renewal_day = date_day(event.renewal_date)
     new_arr = event.new_arr if event.new_arr is not None else float(NONE)
@@ -273,6 +284,10 @@ _FOLDS: dict[type, Fold] = {
     TicketEvent: _apply_ticket,
     NpsEvent: _apply_nps,
     RenewalEvent: _apply_renewal,
+    LoginRecord: _apply_login,
+    TicketRecord: _apply_ticket,
+    NpsRecord: _apply_nps,
+    RenewalRecord: _apply_renewal,
 }
 
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
+from models.event_records import TOPIC_RECORDS, Foldable
 from models.events import EXPIRING_TOPICS, MAX_BATCH_EVENTS, TOPIC_EVENTS, Event
 
 # The validators of one event and of a batch of events, per topic.
@@ -21,6 +22,12 @@ _SINGLES = {topic: model.__pydantic_validator__ for topic, model in TOPIC_EVENTS
 _BATCHES = {
     topic: TypeAdapter(list[model]).validator  # type: ignore[valid-type]
     for topic, model in TOPIC_EVENTS.items()
+}
+# The same, giving records where the topic has them (see models.event_records).
+_RECORD_SINGLES = _SINGLES | {t: TypeAdapter(r).validator for t, r in TOPIC_RECORDS.items()}
+_RECORD_BATCHES = _BATCHES | {
+    t: TypeAdapter(list[r]).validator  # type: ignore[valid-type]
+    for t, r in TOPIC_RECORDS.items()
 }
 
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
@@ -57,7 +64,7 @@ class Rejection:
 
 @dataclass(slots=True)
 class ParsedMessage:
-    events: list[Event] = field(default_factory=list)
+    events: list[Foldable] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     is_batch: bool = False
 
@@ -68,14 +75,17 @@ def parse_message(
     value: bytes | None,
     now: datetime,
     max_age: timedelta,
+    records: bool = False,
 ) -> ParsedMessage:
     """Validate a message of input `topic` (unprefixed) received at `now`.
 
     Events older than `max_age` are rejected on the expiring topics only:
-    they could no longer affect any window.
+    they could no longer affect any window. With `records`, the events of a
+    message that is valid throughout come as the records of
+    `models.event_records` where their topic has them (what a worker folds).
     """
     if value is not None:
-        accepted = _accept_clean(topic, key, value, now, max_age)
+        accepted = _accept_clean(topic, key, value, now, max_age, records)
         if accepted is not None:
             return accepted
     parsed = ParsedMessage()
@@ -125,7 +135,7 @@ def parse_message(
 
 
 def _accept_clean(
-    topic: str, key: bytes | None, value: bytes, now: datetime, max_age: timedelta
+    topic: str, key: bytes | None, value: bytes, now: datetime, max_age: timedelta, records: bool
 ) -> ParsedMessage | None:
     """The common case at a fraction of the cost: a message whose every event is accepted.
 
@@ -135,9 +145,9 @@ def _accept_clean(
     exactly what is wrong with it.
     """
     if value.startswith(b"{"):
-        validator = _SINGLES.get(topic)
+        validator = (_RECORD_SINGLES if records else _SINGLES).get(topic)
     elif value.startswith(b"["):
-        validator = _BATCHES.get(topic)
+        validator = (_RECORD_BATCHES if records else _BATCHES).get(topic)
     else:
         return None
     if validator is None or key is None or len(value) > MAX_MESSAGE_BYTES:
@@ -148,7 +158,7 @@ def _accept_clean(
     except (ValidationError, UnicodeDecodeError):
         return None
     is_batch = isinstance(valid, list)
-    events: list[Event] = valid if is_batch else [valid]
+    events: list[Foldable] = valid if is_batch else [valid]
     # A naive `now` the general path raises for, as it always did.
     if not events or len(events) > MAX_BATCH_EVENTS or now.utcoffset() is None:
         return None
@@ -196,7 +206,9 @@ def _window(now: datetime, max_age: timedelta) -> _Window:
     return _last_window
 
 
-def _all_in_bounds(events: list[Event], account_id: str, window: _Window, expiring: bool) -> bool:
+def _all_in_bounds(
+    events: list[Foldable], account_id: str, window: _Window, expiring: bool
+) -> bool:
     """Whether every event passes `_check`: the key's account, and time within bounds."""
     zone: tzinfo | None = None
     bounds = None
@@ -223,7 +235,7 @@ def _all_in_bounds(events: list[Event], account_id: str, window: _Window, expiri
 FLOAT_FIELDS = {"renewals": ("arr", "new_arr"), "accounts": ("arr",)}
 
 
-def _all_finite(events: list[Event], fields: tuple[str, ...]) -> bool:
+def _all_finite(events: list[Foldable], fields: tuple[str, ...]) -> bool:
     for event in events:
         for name in fields:
             number = getattr(event, name)

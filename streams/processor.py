@@ -220,7 +220,9 @@ class AccountProcessor:
         touched: dict[str, Touched],
         outcomes: Counter[tuple[str, str]],
     ) -> None:
-        parsed = parse_message(message.topic, message.key, message.value, now, self.max_age)
+        parsed = parse_message(
+            message.topic, message.key, message.value, now, self.max_age, records=True
+        )
         for rejection in parsed.rejections:
             await self.outputs.reject(message, rejection)
             self.metrics.dlq_messages.labels(message.topic, rejection.reason.value).inc()
