@@ -29,20 +29,23 @@ _FORBID_EXTRA = ConfigDict(extra="forbid")
 
 
 @dataclass(frozen=True, slots=True, config=_FORBID_EXTRA)
-class LoginRecord:
+class _Record:
+    """Fields every input event carries (`models.events.Event`)."""
+
     event_id: Identifier
     account_id: Identifier
     occurred_at: AwareDatetime
+
+
+@dataclass(frozen=True, slots=True, config=_FORBID_EXTRA)
+class LoginRecord(_Record):
     user_id: Identifier
     role: Role | None = None
     feature: Annotated[str, Field(min_length=1, max_length=128)] | None = None
 
 
 @dataclass(frozen=True, slots=True, config=_FORBID_EXTRA)
-class TicketRecord:
-    event_id: Identifier
-    account_id: Identifier
-    occurred_at: AwareDatetime
+class TicketRecord(_Record):
     ticket_id: Identifier
     status: TicketStatus
     priority: TicketPriority
@@ -51,10 +54,7 @@ class TicketRecord:
 
 
 @dataclass(frozen=True, slots=True, config=_FORBID_EXTRA)
-class NpsRecord:
-    event_id: Identifier
-    account_id: Identifier
-    occurred_at: AwareDatetime
+class NpsRecord(_Record):
     respondent_id: Identifier
     score: Annotated[int, Field(ge=0, le=10, strict=True)]
     role: Role | None = None
@@ -62,10 +62,7 @@ class NpsRecord:
 
 
 @dataclass(frozen=True, slots=True, config=_FORBID_EXTRA)
-class RenewalRecord:
-    event_id: Identifier
-    account_id: Identifier
-    occurred_at: AwareDatetime
+class RenewalRecord(_Record):
     contract_id: Identifier
     status: RenewalStatus
     renewal_date: date
