@@ -43,7 +43,7 @@ class AccountEntry:
     def publish(self, health: Health) -> bytes:
         """Keep `health` as the last published; its JSON, for health.scores."""
         self.health = health
-        self.published = (health, _json(health))
+        self.published = (health, json_bytes(health))
         return self.published[1]
 
     def dump(self) -> bytes:
@@ -55,16 +55,17 @@ class AccountEntry:
         elif self.published is not None and self.published[0] is health:
             health_json = self.published[1]
         else:  # set directly, or loaded with the row
-            health_json = _json(health)
+            health_json = json_bytes(health)
             self.published = (health, health_json)
-        alerts = _json(self.alerts) if self.alerts is not None else b"null"
-        state = _json(self.state)
+        alerts = json_bytes(self.alerts) if self.alerts is not None else b"null"
+        state = json_bytes(self.state)
         return b"".join(
             (b'{"state":', state, b',"alerts":', alerts, b',"health":', health_json, b"}")
         )
 
 
-def _json(model: BaseModel) -> bytes:
+def json_bytes(model: BaseModel) -> bytes:
+    """`model` as JSON, the bytes of model_dump_json() without the round trip through str."""
     return model.__pydantic_serializer__.to_json(model)
 
 

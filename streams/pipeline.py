@@ -23,13 +23,13 @@ from aiokafka.partitioner import murmur2
 # Private, but the only way to give a coalesced write its partition (see FaustStateTable).
 from faust.streams import _current_event
 from faust.types import TP, EventT, Message
-from pydantic import BaseModel
 
 from models.alert_event import AlertEvent
 from models.health import Health
 from models.model_config import HealthModel
 from models.validation import Rejection
 from sinks.metrics import Metrics
+from streams.account_entry import json_bytes
 from streams.acks import Inbox, PendingSends
 from streams.app import HealthscoreApp
 from streams.census import Census
@@ -81,7 +81,7 @@ class KafkaOutputs:
         await self._append(SCORES, health.account_id.encode(), value)
 
     async def alert(self, alert: AlertEvent) -> None:
-        await self._append(ALERTS, alert.account_id.encode(), _json(alert))
+        await self._append(ALERTS, alert.account_id.encode(), json_bytes(alert))
 
     async def reject(self, message: RawMessage, rejection: Rejection) -> None:
         headers = [
@@ -95,10 +95,6 @@ class KafkaOutputs:
         if rejection.batch_index is not None:
             headers.append(("hs.batch.index", str(rejection.batch_index).encode()))
         await self._append(DLQ, message.key, rejection.value, headers)
-
-
-def _json(model: BaseModel) -> bytes:
-    return model.__pydantic_serializer__.to_json(model)
 
 
 class FaustStateTable:
