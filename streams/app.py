@@ -11,6 +11,9 @@ from streams.bulk_consumer import BulkDelivery, BulkDeliveryConsumer
 from streams.kafka_client import protect_logs, ssl_context
 from streams.settings import Settings
 
+# How often offsets are committed, and so how often rows are written (Faust's default).
+COMMIT_INTERVAL_SECONDS = 2.8
+
 
 def _credentials(settings: Settings) -> object | None:
     protocol = settings.kafka_security_protocol
@@ -88,6 +91,11 @@ def create_app(settings: Settings) -> HealthscoreApp:
         # its session times out: keep that short so a restart recovers quickly.
         broker_session_timeout=10.0,
         broker_heartbeat_interval=2.0,
+        # Rows are written before each commit (streams.pipeline), so commits
+        # follow the clock only: at Faust's default of one per 10,000 messages
+        # a busy worker would rewrite every row it touched after each batch.
+        broker_commit_interval=COMMIT_INTERVAL_SECONDS,
+        broker_commit_every=1 << 40,
         # One agent instance per partition would commit past in-flight events.
         agent_supervisor="mode.OneForOneSupervisor",
     )

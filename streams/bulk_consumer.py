@@ -27,6 +27,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import Message
 
 BulkHandler = Callable[[list[Message]], Awaitable[None]]
+CommitHook = Callable[[], Awaitable[None]]
 
 # Hand a fetch on in slices of at most this many messages, so one large fetch
 # does not wait whole in memory while the agent is busy.
@@ -35,15 +36,20 @@ YIELD_EVERY = 100
 
 
 class BulkDelivery:
-    """Which topics go to which handler in bulk; kept by the app, read by its consumer."""
+    """Which topics go to which handler in bulk, and what must be done before each
+    offset commit; kept by the app, read by its consumer."""
 
     def __init__(self) -> None:
         self.topics: frozenset[str] = frozenset()
         self.handler: BulkHandler | None = None
+        self.before_commit: CommitHook | None = None
 
-    def register(self, topics: set[str], handler: BulkHandler) -> None:
+    def register(
+        self, topics: set[str], handler: BulkHandler, before_commit: CommitHook | None = None
+    ) -> None:
         self.topics = frozenset(topics)
         self.handler = handler
+        self.before_commit = before_commit
 
 
 class BulkDeliveryConsumer(faust_aiokafka.Consumer):
@@ -54,6 +60,15 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
     def __init__(self, *args: Any, bulk: BulkDelivery, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.bulk = bulk
+
+    async def force_commit(self, topics: Any = None, start_new_transaction: bool = True) -> bool:
+        # Every commit, whoever asks for it (the commit timer, a rebalance, the
+        # worker stopping), first lets the handler write what the acked messages
+        # changed: offsets must never run ahead of the state they produced.
+        if self.bulk.before_commit is not None:
+            await self.bulk.before_commit()
+        done: bool = await super().force_commit(topics, start_new_transaction)
+        return done
 
     async def _drain_messages(self, fetcher: Any) -> None:
         consumer_should_stop = self._stopped.is_set

@@ -112,6 +112,8 @@ class FaustStateTable:
         self.store = table.data
         self.batches = batches
         self.changelog = table.changelog_topic.get_topic_name()
+        # An input event per partition, kept from the latest batch that had one:
+        # rows are written after their batches, when `write_rows` runs.
         self.events: dict[int, EventT[Any]] = {}
 
     def get(self, account_id: str) -> bytes | None:
@@ -164,6 +166,9 @@ class Pipeline:
     census: Census
     processing: asyncio.Event = field(default_factory=asyncio.Event)
     rescore_queue: list[str] = field(default_factory=list)
+    # Held while a batch is processed and while rows are written, so rows are
+    # never written halfway through a batch.
+    busy: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def header_pairs(headers: Any) -> list[tuple[str, bytes]]:
@@ -235,7 +240,19 @@ def build_pipeline(
     async def hand_over(messages: list[Message]) -> None:
         await fetched.send(value=messages)
 
-    app.bulk_delivery.register(set(input_names), hand_over)
+    async def write_rows() -> None:
+        """Write the rows of the accounts evaluated since last time, and wait until
+        the broker has their changelog records: the consumer does this before it
+        commits offsets."""
+        async with pipeline.busy:
+            if not processor.write_rows():
+                return
+            sends = await batches.send()
+            for sent in sends:
+                sent.sent.add_done_callback(partial(state_table.persist, sent))  # type: ignore[attr-defined]
+            await asyncio.gather(*(sent.sent for sent in sends))
+
+    app.bulk_delivery.register(set(input_names), hand_over, before_commit=write_rows)
 
     @app.agent(fetched, name="score-accounts")
     async def score_accounts(stream: faust.StreamT[list[Message]]) -> None:
@@ -260,32 +277,34 @@ def build_pipeline(
             messages, taken = inbox.admit(taken), []
             if not messages:
                 continue
-            state_table.events = events_by_partition(app, messages)
-            await processor.process(
-                [
-                    RawMessage(
-                        topic=input_names[message.topic],
-                        full_topic=message.topic,
-                        partition=message.partition,
-                        offset=message.offset,
-                        key=message.key,
-                        value=message.value,
-                        headers=header_pairs(message.headers),
-                    )
-                    for message in messages
-                ]
-            )
-            state_table.events = {}
-            for sent in await batches.send():
-                sent.sent.add_done_callback(partial(state_table.persist, sent))  # type: ignore[attr-defined]
-                pending.add(sent.sent)
+            async with pipeline.busy:
+                state_table.events.update(events_by_partition(app, messages))
+                await processor.process(
+                    [
+                        RawMessage(
+                            topic=input_names[message.topic],
+                            full_topic=message.topic,
+                            partition=message.partition,
+                            offset=message.offset,
+                            key=message.key,
+                            value=message.value,
+                            headers=header_pairs(message.headers),
+                        )
+                        for message in messages
+                    ]
+                )
+                for sent in await batches.send():
+                    sent.sent.add_done_callback(partial(state_table.persist, sent))  # type: ignore[attr-defined]
+                    pending.add(sent.sent)
             await pending.release_when_settled(messages)
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def forget_decoded_rows(
         sender: Any, *args: Any, signal: Any = None, **kwargs: Any
     ) -> None:
+        await write_rows()
         processor.forget()
+        state_table.events = {}
         pipeline.rescore_queue.clear()
 
     @app.timer(settings.rescore_interval_seconds / RESCORE_STEPS, name="schedule-rescore")  # type: ignore[untyped-decorator]

@@ -4,10 +4,11 @@ Framework-free: the Faust agent in streams.pipeline hands batches in, with a
 `StateTable` to read and write and `Outputs` to publish through, so the whole
 flow (validate → state → score → alerts) is one readable place.
 
-Work is coalesced per batch, like Kafka Streams' record cache: every event of
-the batch is folded into its account's state, then each touched account is
-scored once, its alerts evaluated once, and its row written once — before the
-batch's offsets are committed, so a crash loses nothing.
+Work is coalesced like Kafka Streams' record cache: every event of a batch is
+folded into its account's state, then each touched account is scored once and
+its alerts evaluated once. Rows are written later, once per account however
+many batches changed it: `write_rows` runs before offsets are committed, so a
+crash loses nothing that was committed.
 """
 
 from __future__ import annotations
@@ -125,6 +126,9 @@ class AccountProcessor:
         # Accounts whose alert state waits on the clock (pending, clearing or
         # escalating): re-evaluated on every scheduled run, not once per pass.
         self.watched: set[str] = set()
+        # Entries evaluated since the last `write_rows`, with their partitions:
+        # held here (the cache may drop them) until their rows are written.
+        self.unwritten: dict[str, tuple[int, AccountEntry]] = {}
         # Accounts whose row this process has written since it got its partitions.
         # A restarted worker's RocksDB can hold rows whose changelog records never
         # left before the crash; re-read events are then duplicates that change
@@ -140,9 +144,27 @@ class AccountProcessor:
         self._rules: dict[str | None, AlertRules] = {}
 
     def forget(self) -> None:
-        """Partitions are moving: decoded rows and write confirmations may be stale."""
+        """Partitions are moving: decoded rows and write confirmations may be stale.
+
+        Rows not yet written are written first: they hold events whose offsets
+        may be committed already.
+        """
+        self.write_rows()
         self.cache.clear()
         self.confirmed.clear()
+
+    def write_rows(self) -> int:
+        """Write the row of every account evaluated since the last call; how many."""
+        unwritten, self.unwritten = self.unwritten, {}
+        for account_id, (partition, entry) in unwritten.items():
+            self.table.put(account_id, partition, entry.dump())
+            self.confirmed.add(account_id)
+        return len(unwritten)
+
+    def current(self, account_id: str) -> AccountEntry | None:
+        """The account's entry if its row is not written yet, else None (the table has it)."""
+        pending = self.unwritten.get(account_id)
+        return None if pending is None else pending[1]
 
     def rules_for(self, health: Health) -> AlertRules:
         """Alert rules whose band edges are those of the account's lifecycle stage,
@@ -157,6 +179,9 @@ class AccountProcessor:
 
     def entry(self, account_id: str) -> AccountEntry | None:
         """The account's decoded row, from the cache or the table (None if unknown)."""
+        pending = self.unwritten.get(account_id)
+        if pending is not None:
+            return pending[1]
         cached = self.cache.get(account_id)
         if cached is not None:
             return cached
@@ -191,7 +216,7 @@ class AccountProcessor:
                 except Exception:
                     log.exception("evaluating account %s failed", account_id)
                     if touch.state_changed:  # keep the events even when scoring trips
-                        self.table.put(account_id, touch.partition, touch.entry.dump())
+                        self.unwritten[account_id] = (touch.partition, touch.entry)
         finally:
             self._count(counts)
 
@@ -284,8 +309,7 @@ class AccountProcessor:
         published = entry.publish(health) if publish else None
         self.on_health(health, touch.partition)
         if touch.state_changed or publish or alerts_moved or account_id not in self.confirmed:
-            self.table.put(account_id, touch.partition, entry.dump())
-            self.confirmed.add(account_id)
+            self.unwritten[account_id] = (touch.partition, entry)
         self.cache.put(account_id, entry)
         if published is not None:
             await self.outputs.score(health, published)

@@ -12,10 +12,12 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 import asyncpg
 
 from models.health import Band, Health
-from streams.account_entry import stored_health
+from streams.account_entry import AccountEntry, stored_health
 from streams.api_models import AccountQuery, Portfolio, Tally
 
 PoolGetter = Callable[[], Awaitable[asyncpg.Pool | None]]
+# Entries evaluated but not yet written to the table (AccountProcessor.unwritten).
+UnwrittenGetter = Callable[[], Mapping[str, tuple[int, AccountEntry]]]
 
 _ROW_COLUMNS = """account_id, name, segment, region, line_of_business, csm_owner,
     lifecycle_stage, arr, renewal_date, score, band, confidence, components, drivers,
@@ -29,11 +31,21 @@ def _health(raw: bytes | None) -> Health | None:
 
 
 class HealthReader:
-    def __init__(self, table: Mapping[str, bytes], pool: PoolGetter) -> None:
+    def __init__(
+        self,
+        table: Mapping[str, bytes],
+        pool: PoolGetter,
+        unwritten: UnwrittenGetter = dict,
+    ) -> None:
         self.table = table
         self.pool = pool
+        # Rows are written once per commit: what was evaluated since is newer.
+        self.unwritten = unwritten
 
     async def account(self, account_id: str) -> Health | None:
+        pending = self.unwritten().get(account_id)
+        if pending is not None and pending[1].health is not None:
+            return pending[1].health
         health = _health(self.table.get(account_id))
         if health is not None:
             return health
@@ -89,7 +101,13 @@ class HealthReader:
         return chosen[: query.limit]
 
     def _local_healths(self) -> list[Health]:
-        return [h for h in map(_health, self.table.values()) if h is not None]
+        newer = {
+            account_id: entry.health
+            for account_id, (_, entry) in self.unwritten().items()
+            if entry.health is not None
+        }
+        stored = (_health(raw) for account_id, raw in self.table.items() if account_id not in newer)
+        return [*newer.values(), *(h for h in stored if h is not None)]
 
 
 def tally(cells: Iterable[tuple[str, str | None, int, float]]) -> Portfolio:

@@ -56,7 +56,11 @@ def build_worker_app(settings: Settings) -> faust.App:
         attach_storage(app, pipeline, database)
     routes = load_routes(str(settings.routes) if settings.routes else None)
     attach_alert_delivery(app, pipeline, database, routes)
-    attach_views(app, pipeline, HealthReader(pipeline.table, database.pool_if_ready))
+    attach_views(
+        app,
+        pipeline,
+        HealthReader(pipeline.table, database.pool_if_ready, lambda: pipeline.processor.unwritten),
+    )
     attach_faust_metrics(app, metrics.registry)
     return app
 

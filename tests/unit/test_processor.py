@@ -12,6 +12,7 @@ from models.health import Health
 from models.model_config import load_model
 from models.validation import Rejection
 from sinks.metrics import create_metrics
+from streams.account_entry import AccountEntry, EntryCache
 from streams.processor import AccountProcessor, RawMessage
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -88,18 +89,53 @@ async def test_a_batch_writes_each_account_once_and_scores_it_once() -> None:
     batch = [message("logins", login("a", n), n) for n in range(20)]
     batch += [message("logins", login("b", n), 20 + n) for n in range(5)]
     await proc.process(batch)
-    assert sorted(table.writes) == [("a", 3), ("b", 3)]
     assert sorted(h.account_id for h in out.scores) == ["a", "b"]
+    assert table.writes == [], "rows wait for write_rows (before the offsets are committed)"
+    assert proc.write_rows() == 2
+    assert sorted(table.writes) == [("a", 3), ("b", 3)]
+
+
+async def test_batches_between_two_commits_write_each_account_once() -> None:
+    proc, table, out = processor()
+    for n in range(4):
+        await proc.process([message("logins", login("a", n), n), message("logins", login("b", n))])
+        if n == 0:
+            assert {h.account_id for h in out.scores} == {"a", "b"}, "published at once"
+    proc.write_rows()
+    assert sorted(table.writes) == [("a", 3), ("b", 3)]
+    stored = AccountEntry.load(table.rows["a"], "a")
+    assert len(stored.state.users) == 4, "the row holds what every batch folded"
+    assert stored.health == [h for h in out.scores if h.account_id == "a"][-1]
+    assert proc.write_rows() == 0, "nothing new: nothing written"
+
+
+async def test_an_unwritten_account_survives_the_cache_dropping_it() -> None:
+    proc, table, _ = processor()
+    proc.cache = EntryCache(capacity=1)
+    await proc.process([message("logins", login("a", 1)), message("logins", login("b", 1))])
+    await proc.process([message("logins", login("a", 2))])
+    proc.write_rows()
+    assert len(AccountEntry.load(table.rows["a"], "a").state.users) == 2
 
 
 async def test_a_replayed_batch_changes_nothing() -> None:
     proc, table, out = processor()
     batch = [message("logins", login("a", n), n) for n in range(10)]
     await proc.process(batch)
+    proc.write_rows()
     rows, published = dict(table.rows), len(out.scores)
     await proc.process(batch)
+    proc.write_rows()
     assert table.rows == rows
     assert len(out.scores) == published
+
+
+async def test_partitions_moving_away_write_the_rows_first() -> None:
+    proc, table, _ = processor()
+    await proc.process([message("logins", login("a", 1))])
+    proc.forget()
+    assert table.writes == [("a", 3)]
+    assert proc.current("a") is None
 
 
 async def test_a_new_owner_is_published_even_when_the_score_stands_still() -> None:
@@ -116,12 +152,14 @@ async def test_bad_messages_are_rejected_without_stopping_the_batch() -> None:
     broken = RawMessage("logins", "logins", 0, 1, b"a", b"{nope", [])
     await proc.process([broken, message("logins", login("a", 1))])
     assert [r.reason.value for r in out.rejected] == ["invalid_json"]
+    proc.write_rows()
     assert "a" in table.rows
 
 
 async def test_the_state_survives_the_cache_being_dropped() -> None:
     proc, _, _ = processor()
     await proc.process([message("logins", login("a", n)) for n in range(3)])
+    proc.write_rows()
     proc.cache.clear()
     await proc.process([message("logins", login("a", 1))])  # a duplicate, read back from the table
     assert proc.metrics.events.labels("logins", "duplicate")._value.get() == 1
@@ -146,6 +184,7 @@ async def test_a_restarted_worker_rewrites_a_row_it_finds_even_when_events_are_d
     first, table, _ = processor()
     events = [message("logins", login("a", n)) for n in range(3)]
     await first.process(events)
+    first.write_rows()
     # After a crash the local store can hold a row whose changelog record never left:
     # the re-read events are duplicates, yet the row must reach the changelog again.
     restarted = AccountProcessor(
@@ -153,6 +192,8 @@ async def test_a_restarted_worker_rewrites_a_row_it_finds_even_when_events_are_d
     )
     table.writes.clear()
     await restarted.process(events)
+    restarted.write_rows()
     assert table.writes == [("a", 3)]
     await restarted.process(events)
+    restarted.write_rows()
     assert table.writes == [("a", 3)], "once per account, not on every replay"
