@@ -54,6 +54,8 @@ def messages(events: int, accounts: int, single: bool) -> list[RawMessage]:
 async def feed(processor: AccountProcessor, batch: list[RawMessage], size: int) -> None:
     for start in range(0, len(batch), size):
         await processor.process(batch[start : start + size])
+        # As if every batch were followed by a commit: rows written once per batch.
+        processor.write_rows()
 
 
 def run(batch: list[RawMessage], size: int, profile: bool) -> float:
