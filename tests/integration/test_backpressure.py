@@ -17,7 +17,13 @@ from tests.integration.conftest import fast_alert_model
 from tests.integration.sink_receiver import Receiver
 from tests.integration.test_scale_out import assert_each_episode_once, firing_accounts
 from tests.support.cluster import send_traffic
-from tests.support.truth import expected_states, state_differences, wait_for_states, workload
+from tests.support.truth import (
+    events_total,
+    expected_states,
+    state_differences,
+    wait_for_states,
+    workload,
+)
 from tests.support.worker import new_worker, worker_env
 
 pytestmark = pytest.mark.integration
@@ -54,12 +60,17 @@ async def test_a_slow_alert_receiver_never_slows_scoring(
         await asyncio.to_thread(worker.start)
         started = time.monotonic()
         await send_traffic(kafka_bootstrap, env["HS_TOPIC_PREFIX"], traffic)
-        found = await wait_for_states(kafka_bootstrap, env, expected, within=30)
-        assert not state_differences(found, expected), state_differences(found, expected)
+        deadline = time.monotonic() + 30
+        while sum((await events_total(worker.url)).values()) < traffic.count():
+            assert time.monotonic() < deadline, await events_total(worker.url)
+            await asyncio.sleep(0.1)
         scored_in = time.monotonic() - started
         # Delivering the alerts takes at least len(sick) * SLOWNESS; scoring did not wait.
         assert scored_in < len(sick) * SLOWNESS, scored_in
         assert len(firing_accounts(receiver.requests)) < len(sick)
+        # Rows reach the changelog at the next commit (every 5 s).
+        found = await wait_for_states(kafka_bootstrap, env, expected, within=30)
+        assert not state_differences(found, expected), state_differences(found, expected)
 
         deadline = time.monotonic() + 90
         while not sick <= firing_accounts(receiver.requests):
