@@ -18,9 +18,9 @@ from tests.integration.sink_receiver import Receiver
 from tests.integration.test_scale_out import assert_each_episode_once, firing_accounts
 from tests.support.cluster import send_traffic
 from tests.support.truth import (
-    events_total,
     expected_states,
     state_differences,
+    wait_all_processed,
     wait_for_states,
     workload,
 )
@@ -60,10 +60,7 @@ async def test_a_slow_alert_receiver_never_slows_scoring(
         await asyncio.to_thread(worker.start)
         started = time.monotonic()
         await send_traffic(kafka_bootstrap, env["HS_TOPIC_PREFIX"], traffic)
-        deadline = time.monotonic() + 30
-        while sum((await events_total(worker.url)).values()) < traffic.count():
-            assert time.monotonic() < deadline, await events_total(worker.url)
-            await asyncio.sleep(0.1)
+        await wait_all_processed(worker.url, traffic.count(), within=30)
         scored_in = time.monotonic() - started
         # Delivering the alerts takes at least len(sick) * SLOWNESS; scoring did not wait.
         assert scored_in < len(sick) * SLOWNESS, scored_in

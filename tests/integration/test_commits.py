@@ -14,10 +14,10 @@ from models.model_config import load_model
 from tests.support.cluster import send_traffic
 from tests.support.truth import (
     Traffic,
-    events_total,
     expected_states,
     read_changelog,
     state_differences,
+    wait_all_processed,
     workload,
 )
 from tests.support.worker import new_worker, worker_env
@@ -101,10 +101,7 @@ async def test_a_worker_stopped_between_commits_writes_its_rows_before_it_goes(
     try:
         await asyncio.to_thread(worker.start)
         await send_traffic(kafka_bootstrap, env["HS_TOPIC_PREFIX"], traffic)
-        deadline = time.monotonic() + 60
-        while sum((await events_total(worker.url)).values()) < traffic.count():
-            assert time.monotonic() < deadline, await events_total(worker.url)
-            await asyncio.sleep(0.1)
+        await wait_all_processed(worker.url, traffic.count())
     finally:
         await asyncio.to_thread(worker.stop)
     found = await read_changelog(

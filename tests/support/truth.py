@@ -217,3 +217,11 @@ async def events_total(url: str) -> dict[tuple[str, str], float]:
         key = (labels["topic"].strip('"'), labels["outcome"].strip('"'))
         totals[key] = float(value)
     return totals
+
+
+async def wait_all_processed(url: str, messages: int, within: float = 60.0) -> None:
+    """Until one worker has counted an outcome for `messages` events (one per message)."""
+    deadline = time.monotonic() + within
+    while sum((await events_total(url)).values()) < messages:
+        assert time.monotonic() < deadline, await events_total(url)
+        await asyncio.sleep(0.1)
