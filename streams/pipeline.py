@@ -240,6 +240,14 @@ def build_pipeline(
     async def hand_over(messages: list[Message]) -> None:
         await fetched.send(value=messages)
 
+    async def send_batches() -> list[SentBatch]:
+        """Hand the record batches to the producer; a changelog batch, once the
+        broker has it, moves its partition's persisted offset."""
+        sends = await batches.send()
+        for sent in sends:
+            sent.sent.add_done_callback(partial(state_table.persist, sent))  # type: ignore[attr-defined]
+        return sends
+
     async def write_rows() -> None:
         """Write the rows of the accounts evaluated since last time, and wait until
         the broker has their changelog records: the consumer does this before it
@@ -247,10 +255,7 @@ def build_pipeline(
         async with pipeline.busy:
             if not processor.write_rows():
                 return
-            sends = await batches.send()
-            for sent in sends:
-                sent.sent.add_done_callback(partial(state_table.persist, sent))  # type: ignore[attr-defined]
-            await asyncio.gather(*(sent.sent for sent in sends))
+            await asyncio.gather(*(sent.sent for sent in await send_batches()))
 
     app.bulk_delivery.register(set(input_names), hand_over, before_commit=write_rows)
 
@@ -293,8 +298,7 @@ def build_pipeline(
                         for message in messages
                     ]
                 )
-                for sent in await batches.send():
-                    sent.sent.add_done_callback(partial(state_table.persist, sent))  # type: ignore[attr-defined]
+                for sent in await send_batches():
                     pending.add(sent.sent)
             await pending.release_when_settled(messages)
 

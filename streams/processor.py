@@ -161,11 +161,6 @@ class AccountProcessor:
             self.confirmed.add(account_id)
         return len(unwritten)
 
-    def current(self, account_id: str) -> AccountEntry | None:
-        """The account's entry if its row is not written yet, else None (the table has it)."""
-        pending = self.unwritten.get(account_id)
-        return None if pending is None else pending[1]
-
     def rules_for(self, health: Health) -> AlertRules:
         """Alert rules whose band edges are those of the account's lifecycle stage,
         so hysteresis is measured from the edges the score was banded with."""
