@@ -22,6 +22,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from faust.exceptions import ProducerSendError
 from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import Message
@@ -61,13 +62,25 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
         super().__init__(*args, **kwargs)
         self.bulk = bulk
 
-    async def force_commit(self, topics: Any = None, start_new_transaction: bool = True) -> bool:
+    async def _commit_tps(self, tps: Any, start_new_transaction: bool) -> bool:
         # Every commit, whoever asks for it (the commit timer, a rebalance, the
         # worker stopping), first lets the handler write what the acked messages
-        # changed: offsets must never run ahead of the state they produced.
+        # changed: offsets must never run ahead of the state they produced. The
+        # offsets are taken before the hook runs, so batches the agent processes
+        # while the rows are being written wait for the next commit.
+        offsets = self._filter_committable_offsets(tps)
         if self.bulk.before_commit is not None:
             await self.bulk.before_commit()
-        done: bool = await super().force_commit(topics, start_new_transaction)
+        if not offsets:
+            return False
+        try:
+            await self._handle_attached(offsets)
+        except ProducerSendError as exc:
+            await self.crash(exc)
+            return False
+        done: bool = await self._commit_offsets(
+            offsets, start_new_transaction=start_new_transaction
+        )
         return done
 
     async def _drain_messages(self, fetcher: Any) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
@@ -153,13 +153,21 @@ class AccountProcessor:
         self.cache.clear()
         self.confirmed.clear()
 
-    def write_rows(self) -> int:
-        """Write the row of every account evaluated since the last call; how many."""
-        unwritten, self.unwritten = self.unwritten, {}
-        for account_id, (partition, entry) in unwritten.items():
+    def write_rows(self, accounts: Iterable[str] | None = None) -> int:
+        """Write the rows of the accounts evaluated since they were last written
+        (of those in `accounts`, or all); how many."""
+        if accounts is None:
+            accounts = list(self.unwritten)
+        written = 0
+        for account_id in accounts:
+            pending = self.unwritten.pop(account_id, None)
+            if pending is None:
+                continue
+            partition, entry = pending
             self.table.put(account_id, partition, entry.dump())
             self.confirmed.add(account_id)
-        return len(unwritten)
+            written += 1
+        return written
 
     def rules_for(self, health: Health) -> AlertRules:
         """Alert rules whose band edges are those of the account's lifecycle stage,

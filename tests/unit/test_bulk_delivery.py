@@ -10,6 +10,7 @@ from typing import Any
 
 from faust.types import TP
 from faust.types.tuples import ConsumerMessage
+from intervaltree import IntervalTree
 
 from streams.acks import Inbox
 from streams.bulk_consumer import BULK_SLICE, BulkDelivery, BulkDeliveryConsumer
@@ -132,3 +133,74 @@ async def test_messages_before_the_read_offset_are_not_delivered_twice() -> None
     logins = [message("logins", 0, offset) for offset in range(3, 7)]
     await instance._deliver(fetch(*logins))
     assert [m.offset for m in handed[0]] == [4, 5, 6]
+
+
+def committing_consumer(before_commit: Any) -> tuple[Any, list[dict[TP, int]]]:
+    """A consumer with Faust's ack books, committing into a list."""
+    committed: list[dict[TP, int]] = []
+    delivery = BulkDelivery()
+    delivery.register({"logins"}, fetch_nothing, before_commit=before_commit)
+    instance = object.__new__(BulkDeliveryConsumer)
+    instance.bulk = delivery
+    instance._acked = defaultdict(list)
+    instance._acked_index = defaultdict(set)
+    instance._gap = defaultdict(IntervalTree)
+    instance._committed_offset = defaultdict(lambda: None)
+    instance.diag = SimpleNamespace(set_flag=lambda flag: None, unset_flag=lambda flag: None)
+    instance.app = SimpleNamespace(
+        sensors=SimpleNamespace(
+            on_commit_initiated=lambda consumer: None,
+            on_commit_completed=lambda consumer, state: None,
+        )
+    )
+
+    async def handle_attached(offsets: dict[TP, int]) -> None:
+        pass
+
+    async def commit_offsets(offsets: dict[TP, int], start_new_transaction: bool = True) -> bool:
+        committed.append(dict(offsets))
+        instance._committed_offset.update(offsets)
+        return True
+
+    instance._handle_attached = handle_attached
+    instance._commit_offsets = commit_offsets
+    return instance, committed
+
+
+async def fetch_nothing(messages: list[Any]) -> None:
+    pass
+
+
+def ack(instance: Any, tp: TP, offset: int) -> None:
+    instance._acked[tp].append(offset)
+    instance._acked_index[tp].add(offset)
+
+
+async def test_messages_acked_while_rows_are_written_wait_for_the_next_commit() -> None:
+    tp = TP("logins", 0)
+    written: list[str] = []
+
+    async def write_rows() -> None:
+        written.append("rows")
+        ack(instance, tp, 3)  # a batch the agent processed between two turns of rows
+
+    instance, committed = committing_consumer(write_rows)
+    for offset in range(3):
+        ack(instance, tp, offset)
+    assert await instance.force_commit()
+    assert written == ["rows"]
+    assert committed == [{tp: 3}], "offset 3 was acked after its rows were taken"
+    assert await instance.force_commit()
+    assert committed[-1] == {tp: 4}
+    assert written == ["rows", "rows"], "every commit writes rows first"
+
+
+async def test_rows_are_written_even_when_no_offset_moved() -> None:
+    written: list[str] = []
+
+    async def write_rows() -> None:
+        written.append("rows")
+
+    instance, committed = committing_consumer(write_rows)
+    assert not await instance.force_commit()
+    assert written == ["rows"] and committed == []

@@ -109,6 +109,21 @@ async def test_batches_between_two_commits_write_each_account_once() -> None:
     assert proc.write_rows() == 0, "nothing new: nothing written"
 
 
+async def test_rows_written_in_turns_keep_what_batches_in_between_changed() -> None:
+    proc, table, _ = processor()
+    await proc.process([message("logins", login(a, 1)) for a in ("a", "b", "c")])
+    turns = list(proc.unwritten)
+    assert proc.write_rows(turns[:1]) == 1
+    # A batch runs between two turns, changing an account already written and one not yet.
+    await proc.process([message("logins", login("a", 2)), message("logins", login("b", 2))])
+    assert proc.write_rows(turns[1:]) == 2
+    assert len(AccountEntry.load(table.rows["b"], "b").state.users) == 2, "written with its news"
+    assert len(AccountEntry.load(table.rows["a"], "a").state.users) == 1
+    assert list(proc.unwritten) == ["a"], "the change after its turn waits for the next commit"
+    assert proc.write_rows() == 1
+    assert len(AccountEntry.load(table.rows["a"], "a").state.users) == 2
+
+
 async def test_an_unwritten_account_survives_the_cache_dropping_it() -> None:
     proc, table, _ = processor()
     proc.cache = EntryCache(capacity=1)
