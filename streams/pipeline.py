@@ -103,10 +103,10 @@ class FaustStateTable:
     """The processor's view of the Faust table.
 
     Rows go into the table's store as Faust would put them, and their
-    changelog records into the batch's record batches instead of one send
-    each; `persist` then records each changelog partition's last offset in
-    the store once the broker has it, which is where a restarted worker's
-    recovery starts reading.
+    changelog records into record batches of their own instead of one send
+    each, sent when a commit writes the rows; `persist` then records each
+    changelog partition's last offset in the store once the broker has it,
+    which is where a restarted worker's recovery starts reading.
     """
 
     def __init__(self, table: Any, batches: RecordBatches) -> None:
@@ -222,7 +222,10 @@ def build_pipeline(
     inbox = Inbox(app)
     pending = PendingSends(inbox.ack)
     batches = RecordBatches(app.producer._ensure_producer)  # type: ignore[attr-defined]
-    state_table = FaustStateTable(table, batches)
+    # Rows' changelog records apart from the outputs: a commit sends them
+    # without holding up the agent, and waits for exactly those.
+    changelog_batches = RecordBatches(app.producer._ensure_producer)  # type: ignore[attr-defined]
+    state_table = FaustStateTable(table, changelog_batches)
     census = Census()
     processor = AccountProcessor(
         model,
@@ -242,10 +245,10 @@ def build_pipeline(
     async def hand_over(messages: list[Message]) -> None:
         await fetched.send(value=messages)
 
-    async def send_batches() -> list[SentBatch]:
-        """Hand the record batches to the producer; a changelog batch, once the
+    async def send_changelog() -> list[SentBatch]:
+        """Hand the rows' changelog records to the producer; each batch, once the
         broker has it, moves its partition's persisted offset."""
-        sends = await batches.send()
+        sends = await changelog_batches.send()
         for sent in sends:
             sent.sent.add_done_callback(partial(state_table.persist, sent))  # type: ignore[attr-defined]
         return sends
@@ -256,15 +259,18 @@ def build_pipeline(
         commits offsets.
 
         The rows go ROWS_PER_TURN at a time, and the agent may process a batch
-        between two turns rather than wait for them all; an account it changes
-        meanwhile is written with its newer state, or again at the next commit.
+        between two turns, or while the records go out, rather than wait for
+        them all; an account it changes meanwhile is written with its newer
+        state, or again at the next commit.
         """
         accounts = list(processor.unwritten)
         sends: list[SentBatch] = []
         for start in range(0, len(accounts), ROWS_PER_TURN):
             async with pipeline.busy:
                 processor.write_rows(accounts[start : start + ROWS_PER_TURN])
-                sends += await send_batches()
+            # Outside the lock: the producer takes a partition's next batch only
+            # once the one before it has gone out to the broker.
+            sends += await send_changelog()
         await asyncio.gather(*(sent.sent for sent in sends))
 
     app.bulk_delivery.register(set(input_names), hand_over, before_commit=write_rows)
@@ -308,7 +314,7 @@ def build_pipeline(
                         for message in messages
                     ]
                 )
-                for sent in await send_batches():
+                for sent in await batches.send():
                     pending.add(sent.sent)
             await pending.release_when_settled(messages)
 
@@ -318,6 +324,7 @@ def build_pipeline(
     ) -> None:
         await write_rows()
         processor.forget()
+        await asyncio.gather(*(sent.sent for sent in await send_changelog()))
         state_table.events = {}
         pipeline.rescore_queue.clear()
 
