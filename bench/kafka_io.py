@@ -62,3 +62,16 @@ async def wait_for_group(bootstrap: str, group: str, members: int) -> None:
             await asyncio.sleep(0.5)
     finally:
         await admin.close()
+
+
+async def drop_topics(bootstrap: str, prefix: str) -> int:
+    """Delete every topic whose name starts with `prefix`; how many there were."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [name for name in await admin.list_topics() if name.startswith(prefix)]
+        if names:
+            await admin.delete_topics(names)
+        return len(names)
+    finally:
+        await admin.close()

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from bench.kafka_io import load, wait_for_group
+from bench.kafka_io import drop_topics, load, wait_for_group
 from bench.latency import measure_latency
 from bench.raw_loop import raw_rate
 from bench.worker_process import BenchWorker, wait_processed
@@ -74,11 +74,16 @@ class Bench:
         path.write_text(yaml.safe_dump(model))
         return path
 
+    @property
+    def topics(self) -> str:
+        """What the name of every topic of this run starts with (inputs, outputs, changelogs)."""
+        return f"bench{self.run_id}"
+
     def prefix(self, name: str) -> str:
-        return f"bench{self.run_id}.{name}."
+        return f"{self.topics}.{name}."
 
     def app_id(self, app: str) -> str:
-        return f"bench{self.run_id}-{app}"
+        return f"{self.topics}-{app}"
 
     def worker(self, prefix: str, app: str, **extra: str) -> BenchWorker:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HS_")}
@@ -188,7 +193,7 @@ class Bench:
                 batch_messages(s["batch"], s["batch_accounts"]),
             )
         )
-        results: dict[str, Any] = {"sizes": s, "partitions": PARTITIONS}
+        results: dict[str, Any] = {"sizes": s, "partitions": PARTITIONS, "topics": self.topics}
         log("raw aiokafka consume + parse loop")
         results["raw_single"] = asyncio.run(
             raw_rate(self.bootstrap, [single_prefix + t for t in INPUT_TOPICS], single_sent)
@@ -305,6 +310,16 @@ def _pcts(p: dict[str, float]) -> str:
     return f"{p['p50']:.2f}/{p['p95']:.2f}/{p['p99']:.2f} s"
 
 
+def drop_run_topics(bootstrap: str, prefix: str) -> None:
+    """A full run leaves several GB in the broker's topics; repeated runs would fill the disk."""
+    try:
+        removed = asyncio.run(drop_topics(bootstrap, prefix))
+    except Exception as exc:  # the broker may be what failed
+        log(f"could not delete the run's topics ({prefix}*): {exc!r}")
+        return
+    log(f"deleted the run's {removed} topics ({prefix}*)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the harness works")
@@ -318,6 +333,8 @@ def main() -> int:
     except Exception:
         log(f"failed; worker logs kept in {folder}")
         raise
+    finally:
+        drop_run_topics(bootstrap, bench.topics)
     shutil.rmtree(folder, ignore_errors=True)
     out = args.out or RESULTS / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 pytestmark = pytest.mark.integration
 
@@ -52,3 +54,21 @@ def test_the_benchmark_harness_measures_everything_it_reports(
         "two_workers_vs_one",
     }
     assert "event → alert" in done.stdout
+    left = asyncio.run(topics_left(kafka_bootstrap, figures["topics"]))
+    assert left == [], "the run deletes its topics: repeated runs would fill the disk"
+
+
+async def topics_left(bootstrap: str, prefix: str, within: float = 15) -> list[str]:
+    """The topics named `prefix`…, once none is left or `within` seconds have passed
+    (a deletion reaches the broker's metadata a moment after it is accepted)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            names = sorted(n for n in await admin.list_topics() if n.startswith(prefix))
+            if not names or asyncio.get_running_loop().time() > deadline:
+                return names
+            await asyncio.sleep(0.5)
+    finally:
+        await admin.close()
