@@ -86,11 +86,7 @@ def create_app(settings: Settings) -> HealthscoreApp:
         producer_max_batch_size=900 * 1024,
         stream_buffer_maxsize=16384,
         broker_max_poll_records=2000,
-        # Per partition and fetch. With 16 MiB, a worker that fell behind got
-        # one partition's whole backlog in one piece, and the others waited a
-        # batch or two: p99 latency 1.8-3.1 s against 1.7-1.8 s with 1 MiB
-        # (interleaved runs at 10,600 events/s); 256 KiB costs more fetches.
-        consumer_max_fetch_size=1024 * 1024,
+        consumer_max_fetch_size=16 * 1024 * 1024,
         producer_max_request_size=10 * 1024 * 1024,
         autodiscover=False,
         # A worker killed without leaving the group holds its partitions until
