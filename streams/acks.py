@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Protocol, cast
 
 import faust
 from faust.types import Message
+from faust.types.tuples import ack_lock
+
+
+class AcksAll(Protocol):
+    def ack_all(self, messages: Iterable[Message]) -> list[Message]: ...
 
 
 class PendingSends:
@@ -70,23 +75,31 @@ class Inbox:
         if not app.flow_control.is_active():
             return []
         generation = app.consumer_generation_id
-        unacked = app.consumer.unacked
-        on_message_in = app.sensors.on_message_in
-        admitted = []
-        for message in messages:
-            if message.generation_id != generation:
-                continue
-            message.incref()
-            if not message.tracked:
-                message.tracked = True
-                unacked.add(message)
-                on_message_in(message.tp, message.offset, message)
-            admitted.append(message)
+        admitted = [message for message in messages if message.generation_id == generation]
+        tracked = []
+        with ack_lock:  # what `Message.incref` takes, once for the batch
+            for message in admitted:
+                message.refcount += 1
+                if not message.tracked:
+                    message.tracked = True
+                    tracked.append(message)
+        app.consumer.unacked.update(tracked)
+        for sensor in app.sensors:
+            bulk = getattr(sensor, "on_messages_in", None)
+            if bulk is not None:
+                bulk(tracked)
+            else:
+                for message in tracked:
+                    sensor.on_message_in(message.tp, message.offset, message)
         return admitted
 
     def ack(self, messages: Sequence[Message]) -> None:
-        consumer = self.app.consumer
-        on_message_out = self.app.sensors.on_message_out
-        for message in messages:
-            if message.ack(consumer):
-                on_message_out(message.tp, message.offset, message)
+        # The app's consumer is a streams.bulk_consumer.BulkDeliveryConsumer.
+        acked = cast(AcksAll, self.app.consumer).ack_all(messages)
+        for sensor in self.app.sensors:
+            bulk = getattr(sensor, "on_messages_out", None)
+            if bulk is not None:
+                bulk(acked)
+            else:
+                for message in acked:
+                    sensor.on_message_out(message.tp, message.offset, message)

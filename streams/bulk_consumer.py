@@ -19,13 +19,15 @@ Faust abandons each message's delivery.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from faust.exceptions import ProducerSendError
 from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import Message
+from faust.types.tuples import ack_lock
+from mode.utils.futures import notify
 
 BulkHandler = Callable[[list[Message]], Awaitable[None]]
 CommitHook = Callable[[], Awaitable[None]]
@@ -61,6 +63,43 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
     def __init__(self, *args: Any, bulk: BulkDelivery, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.bulk = bulk
+
+    def ack_all(self, messages: Iterable[Message]) -> list[Message]:
+        """Release one reference of each message, as `Message.ack` does one at a
+        time; the messages this made committable, in order.
+
+        The same bookkeeping as `Consumer.ack` after `Message.ack`, under one
+        take of faust's ack lock rather than three per message.
+        """
+        acked: list[Message] = []
+        acks_enabled_for = self.app.topics.acks_enabled_for
+        committed_offsets = self._committed_offset
+        acked_index_of, acked_of = self._acked_index, self._acked
+        unacked = self._unacked_messages
+        with ack_lock:
+            for message in messages:
+                if message.acked:
+                    continue
+                message.refcount = max(message.refcount - 1, 0)
+                if message.refcount:
+                    continue
+                message.acked = True
+                if not acks_enabled_for(message.topic):
+                    continue
+                tp, offset = message.tp, message.offset
+                committed = committed_offsets[tp]
+                if committed is not None and offset < committed:
+                    continue
+                acked_index = acked_index_of[tp]
+                if offset in acked_index:
+                    continue
+                unacked.discard(message)
+                acked_index.add(offset)
+                acked_of[tp].append(offset)
+                acked.append(message)
+            self._n_acked += len(acked)
+        notify(self._waiting_for_ack)
+        return acked
 
     async def _commit_tps(self, tps: Any, start_new_transaction: bool) -> bool:
         # Every commit, whoever asks for it (the commit timer, a rebalance, the

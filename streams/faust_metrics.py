@@ -11,6 +11,8 @@ streams, tables and HTTP status codes.
 
 from __future__ import annotations
 
+import collections
+from collections.abc import Sequence
 from typing import Any
 
 import faust
@@ -143,18 +145,56 @@ class FaustMonitor(PrometheusMonitor):
         metrics = self._metrics
         metrics.messages_received.inc()
         metrics.active_messages.inc()
-        per_topic = self._per_topic.get(tp.topic)
+        self._topic_received(tp.topic).inc()
+        self._partition_read(tp).set(offset)
+
+    def on_messages_in(self, messages: Sequence[Message]) -> None:
+        """`on_message_in` for each of `messages`, with each figure moved once."""
+        if not messages:
+            return
+        now = self.time()
+        for message in messages:
+            message.time_in = now
+        count = len(messages)
+        self.messages_received_total += count
+        self.messages_active += count
+        metrics = self._metrics
+        metrics.messages_received.inc(count)
+        metrics.active_messages.inc(count)
+        for topic, of_topic in collections.Counter(m.topic for m in messages).items():
+            self.messages_received_by_topic[topic] += of_topic
+            self._topic_received(topic).inc(of_topic)
+        for tp, offset in {m.tp: m.offset for m in messages}.items():
+            self.tp_read_offsets[tp] = offset
+            self._partition_read(tp).set(offset)
+
+    def on_messages_out(self, messages: Sequence[Message]) -> None:
+        """`on_message_out` for each of `messages`, with each figure moved once."""
+        if not messages:
+            return
+        now = self.time()
+        for message in messages:
+            message.time_out = now
+            if message.time_in is not None:
+                message.time_total = now - message.time_in
+        self.messages_active -= len(messages)
+        self._metrics.active_messages.dec(len(messages))
+
+    def _topic_received(self, topic: str) -> Any:
+        per_topic = self._per_topic.get(topic)
         if per_topic is None:
-            per_topic = metrics.messages_received_per_topics.labels(topic=tp.topic)
-            self._per_topic[tp.topic] = per_topic
-        per_topic.inc()
+            per_topic = self._metrics.messages_received_per_topics.labels(topic=topic)
+            self._per_topic[topic] = per_topic
+        return per_topic
+
+    def _partition_read(self, tp: TP) -> Any:
         read_offset = self._read_offset.get(tp)
         if read_offset is None:
-            read_offset = metrics.messages_received_per_topics_partition.labels(
+            read_offset = self._metrics.messages_received_per_topics_partition.labels(
                 topic=tp.topic, partition=tp.partition
             )
             self._read_offset[tp] = read_offset
-        read_offset.set(offset)
+        return read_offset
 
     def track_tp_end_offset(self, tp: TP, offset: int) -> None:
         # faust calls this for every record it fetches, not once per fetch.

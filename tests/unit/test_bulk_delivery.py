@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
+from weakref import WeakSet
 
 from faust.types import TP
 from faust.types.tuples import ConsumerMessage
@@ -31,10 +32,11 @@ class Consumer:
     unacked: set[Any] = field(default_factory=set)
     committable: list[int] = field(default_factory=list)
 
-    def ack(self, message: Any) -> bool:
-        self.unacked.discard(message)
-        self.committable.append(message.offset)
-        return True
+    def ack_all(self, messages: list[Any]) -> list[Any]:
+        for message in messages:
+            self.unacked.discard(message)
+            self.committable.append(message.offset)
+        return messages
 
 
 @dataclass
@@ -49,12 +51,26 @@ class Sensors:
         self.done.append(offset)
 
 
+@dataclass
+class BatchSensors:
+    """A sensor that takes each batch's messages in one call."""
+
+    seen: list[int] = field(default_factory=list)
+    done: list[int] = field(default_factory=list)
+
+    def on_messages_in(self, messages: list[Any]) -> None:
+        self.seen += [each.offset for each in messages]
+
+    def on_messages_out(self, messages: list[Any]) -> None:
+        self.done += [each.offset for each in messages]
+
+
 def app(flowing: bool = True) -> Any:
     return SimpleNamespace(
         flow_control=SimpleNamespace(is_active=lambda: flowing),
         consumer_generation_id=GENERATION,
         consumer=Consumer(),
-        sensors=Sensors(),
+        sensors=[Sensors(), BatchSensors()],
     )
 
 
@@ -73,13 +89,60 @@ def test_admitted_messages_are_committable_only_once_acked() -> None:
     inbox = Inbox(the_app)
     batch = inbox.admit([message("logins", 0, 1), message("tickets", 1, 5)])
     assert the_app.consumer.unacked == set(batch), "a rebalance must wait for them"
-    assert the_app.sensors.seen == [1, 5]
+    assert [sensor.seen for sensor in the_app.sensors] == [[1, 5], [1, 5]]
     assert the_app.consumer.committable == []
 
     inbox.ack(batch)
     assert the_app.consumer.committable == [1, 5]
-    assert the_app.sensors.done == [1, 5]
+    assert [sensor.done for sensor in the_app.sensors] == [[1, 5], [1, 5]]
     assert the_app.consumer.unacked == set()
+
+
+def ack_books(committed: dict[TP, int]) -> Any:
+    """A BulkDeliveryConsumer with only faust's ack bookkeeping set up."""
+    books: Any = object.__new__(BulkDeliveryConsumer)
+    books.app = SimpleNamespace(
+        topics=SimpleNamespace(acks_enabled_for=lambda topic: topic != "no-acks")
+    )
+    books._committed_offset = defaultdict(lambda: None, committed)
+    books._acked_index = defaultdict(set)
+    books._acked = defaultdict(list)
+    books._unacked_messages = WeakSet()
+    books._n_acked = 0
+    books._waiting_for_ack = None
+    return books
+
+
+def test_acking_a_batch_keeps_the_books_as_acking_each_message_does() -> None:
+    def batch() -> list[Any]:
+        messages = [
+            message("logins", 0, 5),
+            message("logins", 0, 6),  # referenced twice: still in use after one ack
+            message("logins", 0, 6),  # the same offset again (fetched again)
+            message("logins", 1, 2),  # below the committed offset
+            message("no-acks", 0, 9),
+            message("tickets", 3, 4),  # acked already
+        ]
+        for each in messages:
+            each.incref()
+        messages[1].incref()
+        messages[5].acked = True
+        return messages
+
+    committed = {TP("logins", 1): 3}
+    one_by_one, at_once = ack_books(committed), ack_books(committed)
+    singles, batched = batch(), batch()
+    for books, messages in ((one_by_one, singles), (at_once, batched)):
+        books._unacked_messages.update(messages)
+    newly_acked = [each.offset for each in singles if each.ack(one_by_one)]
+    assert [each.offset for each in at_once.ack_all(batched)] == newly_acked == [5, 6]
+    for field_name in ("_acked", "_acked_index", "_n_acked"):
+        assert getattr(at_once, field_name) == getattr(one_by_one, field_name), field_name
+    in_use = {(m.topic, m.partition, m.offset, m.refcount) for m in one_by_one._unacked_messages}
+    assert {
+        (m.topic, m.partition, m.offset, m.refcount) for m in at_once._unacked_messages
+    } == in_use
+    assert [(m.acked, m.refcount) for m in batched] == [(m.acked, m.refcount) for m in singles]
 
 
 async def fetch(*messages: Any) -> AsyncIterator[tuple[TP, Any]]:

@@ -9,6 +9,7 @@ from typing import Any
 import faust
 from faust.sensors.prometheus import PrometheusMonitor
 from faust.types import TP
+from faust.types.tuples import ConsumerMessage
 from prometheus_client import CollectorRegistry, generate_latest
 
 from sinks.metrics import create_metrics
@@ -130,3 +131,39 @@ def test_per_message_hooks_report_what_fausts_own_sensor_reports() -> None:
         "healthscore_faust_topic_partition_end_offset", {"topic": "tickets", "partition": "1"}
     )
     assert end == 107.0
+
+
+def test_batch_hooks_report_what_the_per_message_hooks_report() -> None:
+    per_message, per_batch = CollectorRegistry(), CollectorRegistry()
+    one_by_one = FaustMonitor(metrics=faust_metrics(per_message))
+    batched = FaustMonitor(metrics=faust_metrics(per_batch))
+
+    def batch() -> list[Any]:
+        tps = [TP("logins", 0), TP("tickets", 1), TP("logins", 0), TP("logins", 2)] * 3
+        return [
+            ConsumerMessage(tp.topic, tp.partition, offset, 0.0, 0, [], b"k", b"v", None)
+            for offset, tp in enumerate(tps)
+        ]
+
+    singles, together = batch(), batch()
+    for each in singles:
+        one_by_one.on_message_in(each.tp, each.offset, each)
+    batched.on_messages_in(together)
+    for each in singles[::2]:
+        one_by_one.on_message_out(each.tp, each.offset, each)
+    batched.on_messages_out(together[::2])
+
+    def samples(registry: CollectorRegistry) -> dict[tuple[str, str], float]:
+        return {
+            (s.name, str(sorted(s.labels.items()))): s.value
+            for family in registry.collect()
+            for s in family.samples
+            if not s.name.endswith("_created")
+        }
+
+    assert samples(per_batch) == samples(per_message)
+    assert per_batch.get_sample_value("healthscore_faust_active_messages") == 6.0
+    for field_name in ("messages_received_total", "messages_active", "tp_read_offsets"):
+        assert getattr(batched, field_name) == getattr(one_by_one, field_name), field_name
+    assert batched.messages_received_by_topic == {"logins": 9, "tickets": 3}
+    assert all(each.time_total is not None for each in together[::2])
