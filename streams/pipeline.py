@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from streams.account_entry import json_bytes
 from streams.acks import Inbox, PendingSends
 from streams.app import HealthscoreApp
 from streams.census import Census
+from streams.gathering import Gathering
 from streams.processor import AccountProcessor, RawMessage
 from streams.record_batches import Headers, RecordBatches, SentBatch, last_offset
 from streams.settings import Settings
@@ -41,6 +41,7 @@ from streams.topics import ALERTS, DLQ, INPUT_TOPICS, SCORES, TICKS
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 10_000
+# The longest a batch waits for more fetches (see streams.gathering).
 BATCH_SECONDS = 0.5
 # How often a batch still gathering looks for a fetch that has come.
 GATHER_POLL_SECONDS = 0.02
@@ -195,6 +196,16 @@ def partition_of(account_id: str, partitions: int) -> int:
     return int(murmur2(account_id.encode()) & 0x7FFFFFFF) % partitions
 
 
+def known_highwater(app: faust.App, tp: TP) -> int | None:
+    """The partition's high watermark from the consumer's latest fetch; None if
+    there is none yet or the partition is no longer assigned."""
+    try:
+        highwater: int | None = app.consumer.highwater(tp)
+    except (AssertionError, KeyError):  # aiokafka asserts that tp is assigned
+        return None
+    return highwater
+
+
 def raw_topic(app: faust.App, *names: str) -> faust.TopicT:
     """Topics whose keys and values the code handles as bytes itself."""
     return app.topic(*names, key_serializer="raw", value_serializer="raw")
@@ -238,6 +249,7 @@ def build_pipeline(
         app, settings, model, metrics, table, processor, scores, alerts, ticks, census
     )
 
+    gathering = Gathering(BATCH_SECONDS, BATCH_MAX, partial(known_highwater, app))
     # Lists of fetched input messages, straight from the consumer's fetch loop.
     fetched: Any = app.channel(maxsize=FETCHES_QUEUED)
     app.topics.add(inputs)
@@ -279,23 +291,17 @@ def build_pipeline(
     async def score_accounts(stream: faust.StreamT[list[Message]]) -> None:
         pipeline.processing.set()
         queued = stream.channel.queue  # type: ignore[attr-defined]
-        taken: list[Message] = []
-        first_taken = 0.0
         async for fetch in stream:
-            if not taken:
-                first_taken = time.monotonic()
-            taken.extend(fetch)
-            if len(taken) < BATCH_MAX:
-                # Give the batch up to BATCH_SECONDS to fill, so that an account
-                # touched again within it is scored once; but take each fetch
-                # in as it comes, so a backlog never waits out the window.
-                young = first_taken + BATCH_SECONDS - time.monotonic()
-                while young > 0 and queued.empty():
-                    await asyncio.sleep(min(young, GATHER_POLL_SECONDS))
-                    young = first_taken + BATCH_SECONDS - time.monotonic()
-                if not queued.empty():
-                    continue  # more has arrived: into this batch
-            messages, taken = inbox.admit(taken), []
+            gathering.add(fetch)
+            # Take each fetch in as it comes, so a backlog never waits out the window.
+            while queued.empty():
+                if gathering.ready():
+                    break
+                # Polled: a put on the channel sets no event to wait on.
+                await asyncio.sleep(GATHER_POLL_SECONDS)
+            if not gathering.full and not queued.empty():
+                continue  # more has arrived: into this batch
+            messages = inbox.admit(gathering.take())  # type: ignore[arg-type]
             if not messages:
                 continue
             async with pipeline.busy:
@@ -324,6 +330,7 @@ def build_pipeline(
     ) -> None:
         await write_rows()
         processor.forget()
+        gathering.forget_offsets()
         await asyncio.gather(*(sent.sent for sent in await send_changelog()))
         state_table.events = {}
         pipeline.rescore_queue.clear()

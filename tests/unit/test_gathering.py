@@ -1,0 +1,137 @@
+"""When a batch of fetched messages is processed: full, window over, or caught up and old."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from faust.types import TP
+
+from streams.gathering import Gathering
+
+WINDOW = 0.5
+P0 = TP("logins", 0)
+P1 = TP("logins", 1)
+
+
+@dataclass
+class Fetched:
+    tp: TP
+    offset: int
+    timestamp: float | None
+
+
+class Clocks:
+    """A monotonic clock and a wall clock that move together."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def wall(self) -> float:
+        return 1_700_000_000.0 + self.now
+
+    def record_stamp(self, age: float) -> float:
+        """The timestamp of a record produced `age` seconds ago."""
+        return self.wall() - age
+
+
+def gathering(clocks: Clocks, highwaters: dict[TP, int | None], limit: int = 100) -> Gathering:
+    return Gathering(WINDOW, limit, highwaters.get, clocks.monotonic, clocks.wall)
+
+
+def fetch(tp: TP, offsets: range, stamp: float | None) -> list[Fetched]:
+    return [Fetched(tp, offset, stamp) for offset in offsets]
+
+
+def test_fresh_records_wait_out_the_window_even_when_nothing_more_is_there() -> None:
+    clocks = Clocks()
+    batch = gathering(clocks, {P0: 10})
+    batch.add(fetch(P0, range(10), clocks.record_stamp(0.01)))
+    assert batch.caught_up()
+    assert not batch.ready(), "fresh records wait so later events of their accounts join"
+    clocks.now += WINDOW - 0.02
+    assert not batch.ready()
+    clocks.now += 0.02
+    assert batch.ready()
+
+
+def test_records_that_waited_a_window_go_at_once_when_nothing_more_is_there() -> None:
+    clocks = Clocks()
+    highwaters: dict[TP, int | None] = {P0: 1, P1: 1}
+    batch = gathering(clocks, highwaters)
+    batch.add(fetch(P0, range(1), clocks.record_stamp(0.0)))
+    batch.add(fetch(P1, range(1), clocks.record_stamp(0.0)))
+    clocks.now += WINDOW
+    batch.take()
+    highwaters.update({P0: 10, P1: 5})
+    batch.add(fetch(P0, range(1, 10), clocks.record_stamp(0.6)))
+    assert not batch.ready(), "partition 1 has more at the broker"
+    batch.add(fetch(P1, range(1, 5), clocks.record_stamp(0.2)))
+    assert batch.ready(), "everything is taken and the oldest record waited a window"
+
+
+def test_old_records_wait_while_the_broker_has_more() -> None:
+    clocks = Clocks()
+    highwaters: dict[TP, int | None] = {P0: 30}
+    batch = gathering(clocks, highwaters)
+    batch.add(fetch(P0, range(10), clocks.record_stamp(2.0)))
+    assert not batch.caught_up()
+    assert not batch.ready()
+    clocks.now += WINDOW
+    assert batch.ready(), "the window from the first fetch still bounds the wait"
+
+
+def test_a_partition_whose_high_watermark_is_unknown_holds_nothing_back() -> None:
+    clocks = Clocks()
+    batch = gathering(clocks, {P0: None})
+    batch.add(fetch(P0, range(3), clocks.record_stamp(1.0)))
+    assert batch.ready()
+
+
+def test_records_without_timestamps_wait_out_the_window() -> None:
+    clocks = Clocks()
+    batch = gathering(clocks, {P0: 3})
+    batch.add(fetch(P0, range(3), None))
+    assert not batch.ready()
+    clocks.now += WINDOW
+    assert batch.ready()
+
+
+def test_a_full_batch_goes_at_once() -> None:
+    clocks = Clocks()
+    batch = gathering(clocks, {P0: 1_000}, limit=100)
+    batch.add(fetch(P0, range(99), clocks.record_stamp(0.0)))
+    assert not batch.full and not batch.ready()
+    batch.add(fetch(P0, range(99, 100), clocks.record_stamp(0.0)))
+    assert batch.full and batch.ready()
+
+
+def test_taking_a_batch_starts_the_next_window_at_its_first_fetch() -> None:
+    clocks = Clocks()
+    batch = gathering(clocks, {P0: 1_000})
+    batch.add(fetch(P0, range(10), clocks.record_stamp(0.0)))
+    clocks.now += WINDOW
+    assert [m.offset for m in batch.take()] == list(range(10))
+    assert not batch.ready(), "nothing gathered"
+    clocks.now += 5.0
+    batch.add(fetch(P0, range(10, 20), clocks.record_stamp(0.0)))
+    assert not batch.ready(), "the window runs from this batch's first fetch"
+    clocks.now += WINDOW
+    assert batch.ready()
+
+
+def test_offsets_taken_in_earlier_batches_count_towards_being_caught_up() -> None:
+    clocks = Clocks()
+    highwaters: dict[TP, int | None] = {P0: 10, P1: 10}
+    batch = gathering(clocks, highwaters)
+    batch.add(fetch(P0, range(10), clocks.record_stamp(0.0)))
+    batch.add(fetch(P1, range(10), clocks.record_stamp(0.0)))
+    batch.take()
+    highwaters[P0] = 12
+    batch.add(fetch(P0, range(10, 12), clocks.record_stamp(0.7)))
+    assert batch.ready(), "partition 1 gave everything in the batch before"
+    batch.forget_offsets()
+    highwaters[P1] = 15
+    assert batch.ready(), "after a rebalance only partitions taken from since count"
