@@ -40,7 +40,7 @@ from streams.topics import ALERTS, DLQ, INPUT_TOPICS, SCORES, TICKS
 
 log = logging.getLogger(__name__)
 
-BATCH_MAX = 10_000
+BATCH_MAX = 20_000
 # The longest a batch waits for more fetches (see streams.gathering).
 BATCH_SECONDS = 0.5
 # How often a batch still gathering looks for a fetch that has come.
