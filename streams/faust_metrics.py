@@ -233,6 +233,11 @@ class FaustMonitor(PrometheusMonitor):
     def on_rebalance_end(self, app: Any, state: dict[str, Any]) -> None:
         Monitor.on_rebalance_end(self, app, state)
         self._clear_partition_related_metrics()
+        # Those labelled children are gone from their metrics now: cached, they
+        # would be moved on unseen, and the series would never come back.
+        self._per_topic.clear()
+        self._read_offset.clear()
+        self._end_offset.clear()
         self._metrics.total_rebalances_recovering.dec()
         self._metrics.rebalance_done_latency.observe(self.secs_to_ms(state["latency_end"]))
 

@@ -167,3 +167,39 @@ def test_batch_hooks_report_what_the_per_message_hooks_report() -> None:
         assert getattr(batched, field_name) == getattr(one_by_one, field_name), field_name
     assert batched.messages_received_by_topic == {"logins": 9, "tickets": 3}
     assert all(each.time_total is not None for each in together[::2])
+
+
+def test_partition_figures_come_back_after_a_rebalance_clears_them() -> None:
+    """faust drops every per-partition series when a rebalance ends; the first
+    message after it must bring the series back, for partitions seen before too."""
+    registry = CollectorRegistry()
+    monitor: FaustMonitor = attach_faust_metrics(new_app(), registry)
+    app: Any = SimpleNamespace(rebalancing_count=1)
+    logins = TP("logins", 0)
+
+    def read_offset() -> float | None:
+        return registry.get_sample_value(
+            "healthscore_faust_topic_partition_read_offset", {"topic": "logins", "partition": "0"}
+        )
+
+    def fetched(offset: int) -> None:
+        message = ConsumerMessage("logins", 0, offset, 0.0, 0, [], b"k", b"v", None)
+        monitor.track_tp_end_offset(logins, offset + 1)
+        monitor.on_messages_in([message])
+
+    fetched(5)
+    assert read_offset() == 5.0
+    state = monitor.on_rebalance_start(app)
+    monitor.on_rebalance_return(app, state)
+    monitor.on_rebalance_end(app, state)
+    assert read_offset() is None, "faust cleared it"
+    fetched(6)
+    assert read_offset() == 6.0
+    end = registry.get_sample_value(
+        "healthscore_faust_topic_partition_end_offset", {"topic": "logins", "partition": "0"}
+    )
+    assert end == 7.0
+    per_topic = registry.get_sample_value(
+        "healthscore_faust_topic_messages_received_total", {"topic": "logins"}
+    )
+    assert per_topic == 1.0
