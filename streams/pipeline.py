@@ -32,6 +32,7 @@ from streams.account_entry import json_bytes
 from streams.acks import Inbox, PendingSends
 from streams.app import HealthscoreApp
 from streams.census import Census
+from streams.fetch_watch import FetchWatch
 from streams.gathering import Gathering
 from streams.processor import AccountProcessor, RawMessage
 from streams.record_batches import Headers, RecordBatches, SentBatch, last_offset
@@ -50,6 +51,7 @@ ROWS_PER_TURN = 250
 # Fetches waiting for the agent; beyond that the consumer's fetch loop waits.
 FETCHES_QUEUED = 8
 TICK_CHUNK = 500
+FETCH_WATCH_SECONDS = 15.0
 # Up to 5,000 accounts re-evaluated per HS_RESCORE_INTERVAL_SECONDS, in ten
 # steps: one burst of 5,000 evaluations would hold up fresh events for ~1 s.
 RESCORE_PER_INTERVAL = 5_000
@@ -286,6 +288,11 @@ def build_pipeline(
         await asyncio.gather(*(sent.sent for sent in sends))
 
     app.bulk_delivery.register(set(input_names), hand_over, before_commit=write_rows)
+    fetch_watch = FetchWatch(app, input_names, partial(known_highwater, app))
+
+    @app.timer(FETCH_WATCH_SECONDS, name="watch-fetches")  # type: ignore[untyped-decorator]
+    async def watch_fetches() -> None:
+        fetch_watch.check()
 
     @app.agent(fetched, name="score-accounts")
     async def score_accounts(stream: faust.StreamT[list[Message]]) -> None:

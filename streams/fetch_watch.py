@@ -1,0 +1,85 @@
+"""Finds assigned input partitions the consumer never fetches, says so, and resumes them.
+
+Two workers joining a group at once sometimes leave some of a worker's
+assigned partitions unfetched: no error, /readyz 200, lag that never
+shrinks (it matches faust-streaming issue #629). A partition the broker has
+answered a fetch for has a known high watermark, so one without, long after
+the group settled, has never been fetched. Faust fetches only the partitions
+in its consumer's active set; the watch logs where such a partition stands
+(active, paused) and puts it back in that set, which is all a resume does.
+Only the bulk-delivered input topics are watched: Faust's conductor never
+takes them out of the set for backpressure, so a resume cannot undo that.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from faust.types import TP
+
+log = logging.getLogger(__name__)
+
+# Long enough for a partition's first fetch after a rebalance, recovery included.
+PATIENCE_SECONDS = 60.0
+
+
+class FetchWatch:
+    def __init__(
+        self,
+        app: Any,
+        topics: Iterable[str],
+        highwater: Callable[[TP], int | None],
+        patience: float = PATIENCE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.app = app
+        self.topics = frozenset(topics)
+        self.highwater = highwater
+        self.patience = patience
+        self.clock = clock
+        # Since when each unfetched partition has been seen unfetched, in a settled group.
+        self._unfetched_since: dict[TP, float] = {}
+
+    def _settled(self) -> bool:
+        app = self.app
+        return not app.rebalancing and not app.in_recovery and app.consumer.flow_active
+
+    def check(self) -> list[TP]:
+        """Resume the partitions unfetched for longer than `patience`; which they were."""
+        if not self._settled():
+            self._unfetched_since.clear()
+            return []
+        consumer = self.app.consumer
+        unfetched = {
+            tp
+            for tp in consumer.assignment()
+            if tp.topic in self.topics and self.highwater(tp) is None
+        }
+        now = self.clock()
+        since = self._unfetched_since
+        for tp in list(since):
+            if tp not in unfetched:
+                del since[tp]
+        for tp in unfetched:
+            since.setdefault(tp, now)
+        stuck = sorted(tp for tp, first in since.items() if now - first >= self.patience)
+        if not stuck:
+            return []
+        active = getattr(consumer, "_active_partitions", None) or set()
+        paused = getattr(consumer, "_paused_partitions", None) or set()
+        for tp in stuck:
+            log.error(
+                "assigned partition %s[%d] not fetched for %.0f s (active: %s, paused: %s); "
+                "resuming it",
+                tp.topic,
+                tp.partition,
+                now - since[tp],
+                tp in active,
+                tp in paused,
+            )
+            since[tp] = now  # give the resume a full `patience` before saying so again
+        consumer.resume_partitions(stuck)
+        return stuck
