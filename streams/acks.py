@@ -84,22 +84,24 @@ class Inbox:
                     message.tracked = True
                     tracked.append(message)
         app.consumer.unacked.update(tracked)
-        for sensor in app.sensors:
-            bulk = getattr(sensor, "on_messages_in", None)
-            if bulk is not None:
-                bulk(tracked)
-            else:
-                for message in tracked:
-                    sensor.on_message_in(message.tp, message.offset, message)
+        _tell_sensors(app.sensors, "on_message_in", tracked)
         return admitted
 
     def ack(self, messages: Sequence[Message]) -> None:
         # The app's consumer is a streams.bulk_consumer.BulkDeliveryConsumer.
         acked = cast(AcksAll, self.app.consumer).ack_all(messages)
-        for sensor in self.app.sensors:
-            bulk = getattr(sensor, "on_messages_out", None)
-            if bulk is not None:
-                bulk(acked)
-            else:
-                for message in acked:
-                    sensor.on_message_out(message.tp, message.offset, message)
+        _tell_sensors(self.app.sensors, "on_message_out", acked)
+
+
+def _tell_sensors(sensors: Iterable[Any], hook: str, messages: list[Message]) -> None:
+    """Call each sensor's `hook` for every message, or its batch form (the
+    hook's name with `messages`) once, where the sensor has one."""
+    batch_hook = hook.replace("message", "messages")
+    for sensor in sensors:
+        batch = getattr(sensor, batch_hook, None)
+        if batch is not None:
+            batch(messages)
+        else:
+            each = getattr(sensor, hook)
+            for message in messages:
+                each(message.tp, message.offset, message)
