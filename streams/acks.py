@@ -84,19 +84,20 @@ class Inbox:
                     message.tracked = True
                     tracked.append(message)
         app.consumer.unacked.update(tracked)
-        _tell_sensors(app.sensors, "on_message_in", tracked)
+        _tell_sensors(app.sensors, "on_message_in", "on_messages_in", tracked)
         return admitted
 
     def ack(self, messages: Sequence[Message]) -> None:
         # The app's consumer is a streams.bulk_consumer.BulkDeliveryConsumer.
         acked = cast(AcksAll, self.app.consumer).ack_all(messages)
-        _tell_sensors(self.app.sensors, "on_message_out", acked)
+        _tell_sensors(self.app.sensors, "on_message_out", "on_messages_out", acked)
 
 
-def _tell_sensors(sensors: Iterable[Any], hook: str, messages: list[Message]) -> None:
-    """Call each sensor's `hook` for every message, or its batch form (the
-    hook's name with `messages`) once, where the sensor has one."""
-    batch_hook = hook.replace("message", "messages")
+def _tell_sensors(
+    sensors: Iterable[Any], hook: str, batch_hook: str, messages: list[Message]
+) -> None:
+    """Call each sensor's `batch_hook` once with the messages where it has one,
+    else its `hook` for every message."""
     for sensor in sensors:
         batch = getattr(sensor, batch_hook, None)
         if batch is not None:

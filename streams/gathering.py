@@ -20,7 +20,7 @@ falls back to the window.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from faust.types import TP
@@ -62,8 +62,7 @@ class Gathering:
         # The last offset taken of each partition, kept across batches.
         self._taken_through: dict[TP, int] = {}
 
-    def add(self, fetch: Iterable[Fetched]) -> None:
-        fetch = list(fetch)
+    def add(self, fetch: Sequence[Fetched]) -> None:
         if not fetch:
             return
         if not self.messages:
