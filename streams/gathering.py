@@ -1,4 +1,4 @@
-"""When a batch of fetched input messages stops gathering and goes to be processed.
+"""Which fetched input messages go to be processed next, and when.
 
 Batching amortises scoring: an account touched twice within a batch is scored
 once. A batch therefore waits up to `window` seconds from its first fetch for
@@ -10,17 +10,26 @@ and its oldest record has waited the whole processing time already. Waiting
 out a window again then adds that much to every record's latency without
 batching anything more.
 
-Whether the batch holds everything is judged by the partitions' high
-watermarks from the consumer's latest fetch responses: a partition whose last
-taken offset is one below its high watermark has nothing more to give. A
-partition that never reaches it (transaction markers take offsets too) only
-falls back to the window.
+Messages gather in one lane per partition number. The input topics are
+co-partitioned, so a lane holds whole accounts, and a batch is one lane's
+messages: the lane that has waited longest among those ready. Under load the
+lanes take turns, so a record waits for at most one round of lanes plus its
+own lane's turn. One batch of every partition at once made it wait for the
+whole batch being processed and then for the whole of its own, nearly twice
+as long, for the same scoring work: each account is still scored once a round.
+
+Whether a lane holds everything is judged by its partitions' high watermarks
+from the consumer's latest fetch responses: a partition whose last taken
+offset is one below its high watermark has nothing more to give. A partition
+that never reaches it (transaction markers take offsets too) only falls back
+to the window.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from faust.types import TP
@@ -40,8 +49,17 @@ class Fetched(Protocol):
 HighWater = Callable[[TP], int | None]
 
 
+@dataclass(slots=True)
+class _Lane:
+    """The messages of one partition number waiting to be processed."""
+
+    started: float  # monotonic time of the first fetch since the lane was last taken
+    messages: list[Fetched] = field(default_factory=list)
+    oldest: float = float("inf")  # the oldest record's timestamp (wall clock, s)
+
+
 class Gathering:
-    """The batch being gathered, and whether it is ready to be processed."""
+    """Messages gathered by partition, and which lane, if any, to process now."""
 
     def __init__(
         self,
@@ -52,55 +70,79 @@ class Gathering:
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.window = window
-        self.limit = limit
+        self.limit = limit  # messages gathered across lanes before one must go
         self.highwater = highwater
         self.clock = clock
         self.wall_clock = wall_clock
-        self.messages: list[Fetched] = []
-        self._started = 0.0
-        self._oldest = float("inf")  # record timestamp (wall clock, s)
+        self._lanes: dict[int, _Lane] = {}
+        self.pending = 0  # messages gathered, all lanes
         # The last offset taken of each partition, kept across batches.
         self._taken_through: dict[TP, int] = {}
 
     def add(self, fetch: Sequence[Fetched]) -> None:
         if not fetch:
             return
-        if not self.messages:
-            self._started = self.clock()
-            self._oldest = float("inf")
-        self.messages.extend(fetch)
+        lanes = self._lanes
         taken_through = self._taken_through
-        oldest = self._oldest
+        lane: _Lane | None = None
+        partition = -1
+        now = 0.0
         for message in fetch:
-            taken_through[message.tp] = message.offset
+            tp = message.tp
+            if tp.partition != partition:
+                partition = tp.partition
+                lane = lanes.get(partition)
+                if lane is None:
+                    now = now or self.clock()
+                    lane = lanes[partition] = _Lane(now)
+            assert lane is not None
+            lane.messages.append(message)
+            taken_through[tp] = message.offset
             stamp = message.timestamp
-            if stamp is not None and stamp < oldest:
-                oldest = stamp
-        self._oldest = oldest
+            if stamp is not None and stamp < lane.oldest:
+                lane.oldest = stamp
+        self.pending += len(fetch)
 
     @property
     def full(self) -> bool:
-        return len(self.messages) >= self.limit
+        return self.pending >= self.limit
 
     def ready(self) -> bool:
-        """Whether to process the batch now, rather than wait for another fetch."""
-        if not self.messages:
-            return False
-        if self.full or self.clock() >= self._started + self.window:
-            return True
-        return self._oldest + self.window <= self.wall_clock() and self.caught_up()
+        """Whether a lane is to be processed now, rather than wait for another fetch."""
+        if self.full:
+            return bool(self._lanes)
+        return any(self._ready(partition, lane) for partition, lane in self._lanes.items())
 
-    def caught_up(self) -> bool:
-        """Whether every partition taken from has nothing beyond what was taken."""
+    def _ready(self, partition: int, lane: _Lane) -> bool:
+        if self.clock() >= lane.started + self.window:
+            return True
+        return lane.oldest + self.window <= self.wall_clock() and self.caught_up(partition)
+
+    def caught_up(self, partition: int) -> bool:
+        """Whether every topic's `partition` taken from has nothing beyond what was taken."""
         for tp, offset in self._taken_through.items():
+            if tp.partition != partition:
+                continue
             highwater = self.highwater(tp)
             if highwater is not None and offset + 1 < highwater:
                 return False
         return True
 
     def take(self) -> list[Fetched]:
-        messages, self.messages = self.messages, []
-        return messages
+        """The messages of the lane that has waited longest among the ready ones
+        (among all of them when full); none if no lane is ready."""
+        full = self.full
+        candidates = [
+            (lane.started, partition)
+            for partition, lane in self._lanes.items()
+            if full or self._ready(partition, lane)
+        ]
+        if not candidates:
+            return []
+        _, partition = min(candidates)
+        lane = self._lanes.pop(partition)
+        self.pending -= len(lane.messages)
+        return lane.messages
 
     def forget_offsets(self) -> None:
         """Partitions are moving: offsets taken before say nothing of the new ones."""

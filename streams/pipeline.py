@@ -294,42 +294,46 @@ def build_pipeline(
     async def watch_fetches() -> None:
         fetch_watch.check()
 
+    async def process_batch(messages: list[Message]) -> None:
+        messages = inbox.admit(messages)
+        if not messages:
+            return
+        async with pipeline.busy:
+            state_table.events.update(events_by_partition(app, messages))
+            await processor.process(
+                [
+                    RawMessage(
+                        topic=input_names[message.topic],
+                        full_topic=message.topic,
+                        partition=message.partition,
+                        offset=message.offset,
+                        key=message.key,
+                        value=message.value,
+                        headers=header_pairs(message.headers),
+                    )
+                    for message in messages
+                ]
+            )
+            for sent in await batches.send():
+                pending.add(sent.sent)
+        await pending.release_when_settled(messages)
+
     @app.agent(fetched, name="score-accounts")
     async def score_accounts(stream: faust.StreamT[list[Message]]) -> None:
         pipeline.processing.set()
         queued = stream.channel.queue  # type: ignore[attr-defined]
         async for fetch in stream:
             gathering.add(fetch)
-            # Take each fetch in as it comes, so a backlog never waits out the window.
-            while queued.empty():
-                if gathering.ready():
-                    break
-                # Polled: a put on the channel sets no event to wait on.
-                await asyncio.sleep(GATHER_POLL_SECONDS)
-            if not gathering.full and not queued.empty():
-                continue  # more has arrived: into this batch
-            messages = inbox.admit(gathering.take())  # type: ignore[arg-type]
-            if not messages:
-                continue
-            async with pipeline.busy:
-                state_table.events.update(events_by_partition(app, messages))
-                await processor.process(
-                    [
-                        RawMessage(
-                            topic=input_names[message.topic],
-                            full_topic=message.topic,
-                            partition=message.partition,
-                            offset=message.offset,
-                            key=message.key,
-                            value=message.value,
-                            headers=header_pairs(message.headers),
-                        )
-                        for message in messages
-                    ]
-                )
-                for sent in await batches.send():
-                    pending.add(sent.sent)
-            await pending.release_when_settled(messages)
+            while gathering.pending:
+                # Take each fetch in as it comes, so a backlog never waits out the window.
+                while queued.empty():
+                    if gathering.ready():
+                        break
+                    # Polled: a put on the channel sets no event to wait on.
+                    await asyncio.sleep(GATHER_POLL_SECONDS)
+                if not gathering.full and not queued.empty():
+                    break  # more has arrived: gather it first
+                await process_batch(gathering.take())  # type: ignore[arg-type]
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def forget_decoded_rows(
