@@ -145,9 +145,13 @@ def test_acking_a_batch_keeps_the_books_as_acking_each_message_does() -> None:
     assert [(m.acked, m.refcount) for m in batched] == [(m.acked, m.refcount) for m in singles]
 
 
-async def fetch(*messages: Any) -> AsyncIterator[tuple[TP, Any]]:
+async def fetch(*messages: Any) -> AsyncIterator[tuple[TP, list[Any]]]:
+    """A fetch as `getmany_by_partition` gives it: each partition's messages together."""
+    by_partition: dict[TP, list[Any]] = {}
     for each in messages:
-        yield each.tp, each
+        by_partition.setdefault(each.tp, []).append(each)
+    for tp, fetched in by_partition.items():
+        yield tp, fetched
 
 
 def consumer(bulk_topics: set[str], read_offsets: dict[TP, int | None]) -> Any:
@@ -177,7 +181,7 @@ async def test_a_fetch_reaches_the_handler_as_lists_and_other_topics_one_by_one(
     changelog = message("account-state-changelog", 0, 0)
     tickets = message("tickets", 2, 9)
     await instance._deliver(fetch(logins[0], changelog, logins[1], tickets, logins[2]))
-    assert handed == [[logins[0], logins[1], tickets, logins[2]]]
+    assert handed == [[*logins, tickets]]
     assert one_by_one == [changelog]
     assert instance._read_offset[TP("logins", 0)] == 2
     assert instance._read_offset[TP("tickets", 2)] == 9
@@ -196,6 +200,40 @@ async def test_messages_before_the_read_offset_are_not_delivered_twice() -> None
     logins = [message("logins", 0, offset) for offset in range(3, 7)]
     await instance._deliver(fetch(*logins))
     assert [m.offset for m in handed[0]] == [4, 5, 6]
+
+
+async def test_a_fetch_is_taken_a_partition_at_a_time_from_the_active_ones_only() -> None:
+    logins0, logins1, paused = TP("logins", 0), TP("logins", 1), TP("tickets", 0)
+    records = {
+        logins0: [SimpleNamespace(offset=offset) for offset in range(3)],
+        paused: [SimpleNamespace(offset=0)],
+        logins1: [SimpleNamespace(offset=5)],
+    }
+    end_offsets: list[tuple[TP, int]] = []
+
+    async def wait_next_records(wait_seconds: float) -> tuple[Any, set[TP]]:
+        return records, {logins0, logins1}
+
+    fetching = SimpleNamespace(
+        _wait_next_records=wait_next_records,
+        should_stop=False,
+        flow_active=True,
+        _buffered_partitions=set(),
+        _to_message=lambda tp, record: message(tp.topic, tp.partition, record.offset),
+        highwater=lambda tp: {logins0: 3, logins1: 6}[tp],
+        app=SimpleNamespace(
+            consumer_generation_id=GENERATION,
+            monitor=SimpleNamespace(
+                track_tp_end_offset=lambda tp, offset: end_offsets.append((tp, offset))
+            ),
+        ),
+    )
+    got = [
+        (tp, [m.offset for m in fetched])
+        async for tp, fetched in BulkDeliveryConsumer.getmany_by_partition(fetching, 1.0)  # type: ignore[arg-type]
+    ]
+    assert got == [(logins0, [0, 1, 2]), (logins1, [5])], "a partition not active is left out"
+    assert end_offsets == [(logins0, 3), (logins1, 6)], "each partition's end offset, once"
 
 
 def committing_consumer(before_commit: Any) -> tuple[Any, list[dict[TP, int]]]:
