@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -44,9 +45,18 @@ async def _collect(
 
 
 async def measure_latency(
-    bootstrap: str, prefix: str, rate: float, seconds: float, accounts: int
+    bootstrap: str,
+    prefix: str,
+    rate: float,
+    seconds: float,
+    accounts: int,
+    worker_cpu: Callable[[], float] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Offer `rate` events/s for `seconds`, with a probe every 100 ms; latency percentiles."""
+    """Offer `rate` events/s for `seconds`, with a probe every 100 ms; latency percentiles.
+
+    With `worker_cpu` (the worker's CPU seconds so far), also how busy the
+    worker was while the load was offered: its CPU seconds per second.
+    """
     consumers = {}
     arrivals: dict[str, dict[bytes, float]] = {"scores": {}, "alerts": {}}
     for name in arrivals:
@@ -73,6 +83,8 @@ async def measure_latency(
     # not compete with the worker during the measurement.
     background = iter(list(single_messages(int(rate * seconds) + 1, accounts, seed=97)))
     stale = (datetime.now(UTC) - timedelta(days=60)).isoformat()
+    cpu_before = worker_cpu() if worker_cpu is not None else 0.0
+    busy = 0.0
     try:
         started = time.perf_counter()
         tick = 0
@@ -95,6 +107,8 @@ async def measure_latency(
             sent[probe] = time.perf_counter()
             await batches.send()
             await asyncio.sleep(max(0.0, started + tick * 0.1 - time.perf_counter()))
+        if worker_cpu is not None:
+            busy = (worker_cpu() - cpu_before) / (time.perf_counter() - started)
         await producer.flush()
         await asyncio.sleep(5)  # let the last probes arrive
     finally:
@@ -106,4 +120,7 @@ async def measure_latency(
     return {
         name: percentiles([got[key] - sent[key] for key in sent if key in got])
         for name, got in arrivals.items()
-    } | {"offered_events_per_second": {"rate": rate, "probes": float(len(sent))}}
+    } | {
+        "offered_events_per_second": {"rate": rate, "probes": float(len(sent))},
+        "worker": {"cpu_seconds_per_second": busy},
+    }

@@ -224,6 +224,8 @@ class Bench:
         log(f"latency at half the single-event capacity ({half:.0f} events/s)")
         results["latency"] = self.latency(half)
         log(f"  event → alert {_pcts(results['latency']['alerts'])}")
+        busy = results["latency"]["worker"]["cpu_seconds_per_second"]
+        log(f"  the worker used {busy:.2f} CPU s per second meanwhile")
         log(f"recovery of {s['recovery_accounts']} accounts")
         results["recovery"] = self.recovery()
         recovery = results["recovery"]
@@ -241,7 +243,14 @@ class Bench:
         try:
             worker.start()
             return asyncio.run(
-                measure_latency(self.bootstrap, prefix, rate, self.sizes["latency_seconds"], 2_000)
+                measure_latency(
+                    self.bootstrap,
+                    prefix,
+                    rate,
+                    self.sizes["latency_seconds"],
+                    2_000,
+                    worker.cpu_seconds,
+                )
             )
         finally:
             worker.stop()
@@ -280,6 +289,10 @@ def table(r: dict[str, Any]) -> str:
         ("2 workers / 1", f"{r['ratios']['two_workers_vs_one']:.2f}"),
         ("event → score p50/p95/p99", _pcts(r["latency"]["scores"])),
         ("event → alert p50/p95/p99", _pcts(r["latency"]["alerts"])),
+        (
+            "worker CPU under the latency load",
+            f"{r['latency']['worker']['cpu_seconds_per_second']:.2f} s/s",
+        ),
         (
             f"restart in place, {r['recovery']['accounts']:,} accounts",
             f"{r['recovery']['restart_in_place_seconds']:.1f} s",
