@@ -42,7 +42,6 @@ SIZES = {
         "batch_accounts": 2_000,
         "recovery_accounts": 100_000,
         "latency_seconds": 30.0,
-        "warm_history": 300_000,
     },
     "smoke": {
         "single": 3_000,
@@ -51,12 +50,9 @@ SIZES = {
         "batch_accounts": 100,
         "recovery_accounts": 1_000,
         "latency_seconds": 3.0,
-        "warm_history": 4_000,
     },
 }
 PARTITIONS = 4
-# The latency runs' accounts: few enough that each is touched every round.
-LATENCY_ACCOUNTS = 2_000
 
 
 def log(message: str) -> None:
@@ -230,15 +226,6 @@ class Bench:
         log(f"  event → alert {_pcts(results['latency']['alerts'])}")
         busy = results["latency"]["worker"]["cpu_seconds_per_second"]
         log(f"  the worker used {busy:.2f} CPU s per second meanwhile")
-        log(f"warm capacity: {s['warm_history']} single-event messages on the latency's accounts")
-        results["warm"] = self.warm()
-        warm = results["warm"]
-        log_rate("", warm["capacity"])
-        log(
-            f"  at half of it ({warm['capacity']['events_per_second'] / 2:.0f} events/s): "
-            f"event → alert {_pcts(warm['latency']['alerts'])}, worker "
-            f"{warm['latency']['worker']['cpu_seconds_per_second']:.2f} CPU s/s"
-        )
         log(f"recovery of {s['recovery_accounts']} accounts")
         results["recovery"] = self.recovery()
         recovery = results["recovery"]
@@ -255,50 +242,18 @@ class Bench:
         worker = self.worker(prefix, "latency")
         try:
             worker.start()
-            return self._offer(worker, prefix, rate)
+            return asyncio.run(
+                measure_latency(
+                    self.bootstrap,
+                    prefix,
+                    rate,
+                    self.sizes["latency_seconds"],
+                    2_000,
+                    worker.cpu_seconds,
+                )
+            )
         finally:
             worker.stop()
-
-    def warm(self) -> dict[str, Any]:
-        """Capacity and latency on accounts that already have a history.
-
-        The single-event capacity above is measured draining a backlog over
-        5,000 accounts holding ~30 events each, in batches of up to 20,000
-        messages; half of it can keep a worker whose 2,000 accounts grow
-        under the latency load busy all the time. Here a worker first drains
-        `warm_history` single-event messages over the latency's accounts,
-        timed as the capacity of that workload, then is offered half of it.
-        """
-        prefix = self.prefix("warm")
-        history = self.sizes["warm_history"]
-        asyncio.run(
-            load(
-                self.bootstrap,
-                prefix,
-                PARTITIONS,
-                single_messages(history, LATENCY_ACCOUNTS, seed=53),
-            )
-        )
-        worker = self.worker(prefix, "warm")
-        try:
-            worker.launch()
-            capacity = wait_processed([worker], history, timeout=900, started=time.perf_counter())
-            latency = self._offer(worker, prefix, capacity["events_per_second"] / 2)
-        finally:
-            worker.stop()
-        return {"capacity": capacity, "latency": latency}
-
-    def _offer(self, worker: BenchWorker, prefix: str, rate: float) -> dict[str, Any]:
-        return asyncio.run(
-            measure_latency(
-                self.bootstrap,
-                prefix,
-                rate,
-                self.sizes["latency_seconds"],
-                LATENCY_ACCOUNTS,
-                worker.cpu_seconds,
-            )
-        )
 
 
 def log_rate(name: str, *figures: dict[str, float]) -> None:
@@ -337,15 +292,6 @@ def table(r: dict[str, Any]) -> str:
         (
             "worker CPU under the latency load",
             f"{r['latency']['worker']['cpu_seconds_per_second']:.2f} s/s",
-        ),
-        (
-            "single messages, accounts with history",
-            f"{r['warm']['capacity']['events_per_second']:,.0f} ev/s",
-        ),
-        ("at half of that: event → alert", _pcts(r["warm"]["latency"]["alerts"])),
-        (
-            "worker CPU under that load",
-            f"{r['warm']['latency']['worker']['cpu_seconds_per_second']:.2f} s/s",
         ),
         (
             f"restart in place, {r['recovery']['accounts']:,} accounts",
