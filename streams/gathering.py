@@ -44,6 +44,8 @@ class Fetched(Protocol):
     def offset(self) -> int: ...
     @property
     def timestamp(self) -> float | None: ...
+    @property
+    def value(self) -> bytes | None: ...
 
 
 HighWater = Callable[[TP], int | None]
@@ -55,6 +57,7 @@ class _Lane:
 
     started: float  # monotonic time of the first fetch since the lane was last taken
     messages: list[Fetched] = field(default_factory=list)
+    size: int = 0  # bytes of the messages' values
     oldest: float = float("inf")  # the oldest record's timestamp (wall clock, s)
 
 
@@ -68,14 +71,18 @@ class Gathering:
         highwater: HighWater,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        byte_limit: int = 1 << 62,
     ) -> None:
         self.window = window
-        self.limit = limit  # messages gathered across lanes before one must go
+        # Messages, and bytes of their values, gathered across lanes before one must go.
+        self.limit = limit
+        self.byte_limit = byte_limit
         self.highwater = highwater
         self.clock = clock
         self.wall_clock = wall_clock
         self._lanes: dict[int, _Lane] = {}
         self.pending = 0  # messages gathered, all lanes
+        self.pending_bytes = 0
         # The last offset taken of each partition, kept across batches.
         self._taken_through: dict[TP, int] = {}
 
@@ -87,6 +94,7 @@ class Gathering:
         lane: _Lane | None = None
         partition = -1
         now = 0.0
+        size = 0
         for message in fetch:
             tp = message.tp
             if tp.partition != partition:
@@ -101,11 +109,16 @@ class Gathering:
             stamp = message.timestamp
             if stamp is not None and stamp < lane.oldest:
                 lane.oldest = stamp
+            value = message.value
+            if value is not None:
+                lane.size += len(value)
+                size += len(value)
         self.pending += len(fetch)
+        self.pending_bytes += size
 
     @property
     def full(self) -> bool:
-        return self.pending >= self.limit
+        return self.pending >= self.limit or self.pending_bytes >= self.byte_limit
 
     def ready(self) -> bool:
         """Whether a lane is to be processed now, rather than wait for another fetch."""
@@ -142,6 +155,7 @@ class Gathering:
         _, partition = min(candidates)
         lane = self._lanes.pop(partition)
         self.pending -= len(lane.messages)
+        self.pending_bytes -= lane.size
         return lane.messages
 
     def forget_offsets(self) -> None:

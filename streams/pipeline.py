@@ -42,6 +42,9 @@ from streams.topics import ALERTS, DLQ, INPUT_TOPICS, SCORES, TICKS
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 20_000
+# Bytes of message values per batch, whatever the count: 20,000 batch envelopes
+# hold up to 2,000,000 events, ~12 s of work that a rebalance would wait for.
+BATCH_MAX_BYTES = 32 * 1024 * 1024
 # The longest a batch waits for more fetches (see streams.gathering).
 BATCH_SECONDS = 0.5
 # How often a batch still gathering looks for a fetch that has come.
@@ -251,7 +254,9 @@ def build_pipeline(
         app, settings, model, metrics, table, processor, scores, alerts, ticks, census
     )
 
-    gathering = Gathering(BATCH_SECONDS, BATCH_MAX, partial(known_highwater, app))
+    gathering = Gathering(
+        BATCH_SECONDS, BATCH_MAX, partial(known_highwater, app), byte_limit=BATCH_MAX_BYTES
+    )
     # Lists of fetched input messages, straight from the consumer's fetch loop.
     fetched: Any = app.channel(maxsize=FETCHES_QUEUED)
     app.topics.add(inputs)

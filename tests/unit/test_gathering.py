@@ -19,6 +19,7 @@ class Fetched:
     tp: TP
     offset: int
     timestamp: float | None
+    value: bytes | None = b"{}"
 
 
 class Clocks:
@@ -38,8 +39,10 @@ class Clocks:
         return self.wall() - age
 
 
-def gathering(clocks: Clocks, highwaters: dict[TP, int | None], limit: int = 100) -> Gathering:
-    return Gathering(WINDOW, limit, highwaters.get, clocks.monotonic, clocks.wall)
+def gathering(
+    clocks: Clocks, highwaters: dict[TP, int | None], limit: int = 100, byte_limit: int = 10_000
+) -> Gathering:
+    return Gathering(WINDOW, limit, highwaters.get, clocks.monotonic, clocks.wall, byte_limit)
 
 
 def fetch(tp: TP, offsets: range, stamp: float | None) -> list[Fetched]:
@@ -111,6 +114,19 @@ def test_a_full_gathering_gives_up_its_longest_waiting_lane_at_once() -> None:
     assert batch.full and batch.ready()
     assert {m.tp for m in batch.take()} == {P0}
     assert batch.pending == 40 and not batch.full
+
+
+def test_a_gathering_of_large_messages_is_full_by_their_bytes() -> None:
+    clocks = Clocks()
+    batch = gathering(clocks, {P0: 1_000, P1: 1_000}, limit=100, byte_limit=1_000)
+    envelope = b"[" + b" " * 298 + b"]"
+    batch.add([Fetched(P0, offset, clocks.record_stamp(0.0), envelope) for offset in range(3)])
+    batch.add([Fetched(P1, 0, clocks.record_stamp(0.0), None)])
+    assert batch.pending_bytes == 900 and not batch.full
+    batch.add([Fetched(P1, 1, clocks.record_stamp(0.0), envelope)])
+    assert batch.full, "four messages, but 1,200 bytes"
+    assert len(batch.take()) == 3
+    assert batch.pending_bytes == 300 and not batch.full
 
 
 def test_taking_a_lane_starts_its_next_window_at_its_next_fetch() -> None:
