@@ -66,9 +66,9 @@ class BenchWorker:
         self.wait_for("/readyz", timeout)
         return time.perf_counter() - started
 
-    def processed(self, outcome: str | None = None) -> float:
-        """Input events this worker has counted: all outcomes, or only `outcome`
-        (0 while it is still starting)."""
+    def processed(self, outcome: str | None = None, new_only: bool = False) -> float:
+        """Input events this worker has counted: all outcomes, or only `outcome`,
+        or (`new_only`) all but the duplicates it re-read (0 while it is still starting)."""
         if self.process is None or self.process.poll() is not None:
             raise RuntimeError(f"worker exited; see {self.log_path}")
         try:
@@ -80,6 +80,7 @@ class BenchWorker:
             for line in text.splitlines()
             if line.startswith("healthscore_events_total{")
             and (outcome is None or f'outcome="{outcome}"' in line)
+            and not (new_only and 'outcome="duplicate"' in line)
         )
 
     def cpu_seconds(self) -> float:
@@ -114,7 +115,9 @@ class BenchWorker:
 def wait_processed(
     workers: list[BenchWorker], expected: int, timeout: float, started: float
 ) -> dict[str, float]:
-    """Poll until the workers together processed `expected` events.
+    """Poll until the workers together processed `expected` events, not counting
+    the duplicates a worker re-reads after a rebalance: they are not new work,
+    and they made a two-worker run stop before the last event and count more.
 
     The rate is measured like the plain-Faust ceiling's, from the first poll at
     which every worker has processed something (start-up, group join and the
@@ -125,7 +128,7 @@ def wait_processed(
     window: tuple[float, float, float] | None = None  # (time, events, cpu) at its start
     done = 0.0
     while time.perf_counter() < deadline:
-        counts = [w.processed() for w in workers]
+        counts = [w.processed(new_only=True) for w in workers]
         done = sum(counts)
         if done >= expected:
             break
