@@ -207,7 +207,7 @@ class Bench:
         log(f"  {results['faust_single']['messages_per_second']:,.0f} messages/s")
         log("healthscore, single-event messages, 1 worker")
         results["pipeline_single"] = self.pipeline(
-            "single", single_messages(s["single"], s["single_accounts"]), s["single"], 1
+            "single1", single_messages(s["single"], s["single_accounts"]), s["single"], 1
         )
         log_rate("", results["pipeline_single"])
         log("healthscore, batch envelopes, 1 worker")
