@@ -46,6 +46,10 @@ class RejectReason(StrEnum):
     TOO_OLD = "too_old"
     # Valid input the worker failed on (a bug): kept in the DLQ to replay after a fix.
     PROCESSING_ERROR = "processing_error"
+    # An output record (health.scores, health.alerts) that a storage or delivery
+    # agent cannot use: not JSON of the expected shape, or refused by PostgreSQL
+    # as data (a constraint or type error), which retrying cannot fix.
+    UNUSABLE_OUTPUT = "unusable_output"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -32,6 +32,7 @@ from streams.account_entry import json_bytes
 from streams.acks import Inbox, PendingSends
 from streams.app import HealthscoreApp
 from streams.census import Census
+from streams.dead_letters import dead_letter_headers, header_pairs
 from streams.fetch_watch import FetchWatch
 from streams.gathering import Gathering
 from streams.processor import AccountProcessor, RawMessage
@@ -92,16 +93,13 @@ class KafkaOutputs:
         await self._append(ALERTS, alert.account_id.encode(), json_bytes(alert))
 
     async def reject(self, message: RawMessage, rejection: Rejection) -> None:
-        headers = [
-            *message.headers,
-            ("hs.error.reason", rejection.reason.value.encode()),
-            ("hs.error.detail", rejection.detail.encode()),
-            ("hs.source.topic", message.full_topic.encode()),
-            ("hs.source.partition", str(message.partition).encode()),
-            ("hs.source.offset", str(message.offset).encode()),
-        ]
-        if rejection.batch_index is not None:
-            headers.append(("hs.batch.index", str(rejection.batch_index).encode()))
+        headers = dead_letter_headers(
+            message.headers,
+            rejection,
+            topic=message.full_topic,
+            partition=message.partition,
+            offset=message.offset,
+        )
         await self._append(DLQ, message.key, rejection.value, headers)
 
 
@@ -177,12 +175,6 @@ class Pipeline:
     # Held while a batch is processed and while rows are written, so rows are
     # never written halfway through a batch.
     busy: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-
-def header_pairs(headers: Any) -> list[tuple[str, bytes]]:
-    if not headers:
-        return []
-    return list(headers.items()) if isinstance(headers, Mapping) else list(headers)
 
 
 def events_by_partition(app: faust.App, messages: list[Message]) -> dict[int, EventT[Any]]:
