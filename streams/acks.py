@@ -16,8 +16,9 @@ from faust.types import Message
 from faust.types.tuples import ack_lock
 
 
-class AcksAll(Protocol):
+class BulkConsumer(Protocol):
     def ack_all(self, messages: Iterable[Message]) -> list[Message]: ...
+    def fetch_again(self, messages: Iterable[Message]) -> None: ...
 
 
 class PendingSends:
@@ -63,8 +64,9 @@ class Inbox:
     """The input messages the consumer hands over, in and out of Faust's ack books.
 
     What a Faust stream does for each event it yields, done for a batch: drop
-    messages fetched before a rebalance (they are fetched again), track the
-    rest as unacked so a rebalance waits for them, and ack them at the end.
+    messages fetched before a rebalance, or while one is under way, and have
+    the consumer fetch them again; track the rest as unacked so a rebalance
+    waits for them, and ack them at the end.
     """
 
     def __init__(self, app: faust.App) -> None:
@@ -72,10 +74,15 @@ class Inbox:
 
     def admit(self, messages: list[Message]) -> list[Message]:
         app = self.app
+        # The app's consumer is a streams.bulk_consumer.BulkDeliveryConsumer.
+        consumer = cast(BulkConsumer, app.consumer)
         if not app.flow_control.is_active():
+            consumer.fetch_again(messages)
             return []
         generation = app.consumer_generation_id
         admitted = [message for message in messages if message.generation_id == generation]
+        if len(admitted) < len(messages):
+            consumer.fetch_again(m for m in messages if m.generation_id != generation)
         tracked = []
         with ack_lock:  # what `Message.incref` takes, once for the batch
             for message in admitted:
@@ -89,7 +96,7 @@ class Inbox:
 
     def ack(self, messages: Sequence[Message]) -> None:
         # The app's consumer is a streams.bulk_consumer.BulkDeliveryConsumer.
-        acked = cast(AcksAll, self.app.consumer).ack_all(messages)
+        acked = cast(BulkConsumer, self.app.consumer).ack_all(messages)
         _tell_sensors(self.app.sensors, "on_message_out", "on_messages_out", acked)
 
 

@@ -13,12 +13,15 @@ message by message through Faust's conductor.
 The loop follows `Consumer._drain_messages` of faust-streaming 0.15: the same
 read-offset bookkeeping, gap tracking and periodic commit, and a fetch that
 is abandoned the moment the consumer suspends its flow for a rebalance, as
-Faust abandons each message's delivery.
+Faust abandons each message's delivery. What Faust then relies on to fetch
+the abandoned messages again, and what it commits, is made safe by a
+`CommitGuard` (see streams.commit_guard).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
@@ -28,6 +31,10 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
 from faust.types.tuples import ack_lock
 from mode.utils.futures import notify
+
+from streams.commit_guard import CommitGuard
+
+log = logging.getLogger(__name__)
 
 BulkHandler = Callable[[list[Message]], Awaitable[None]]
 CommitHook = Callable[[], Awaitable[None]]
@@ -59,10 +66,67 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
     """aiokafka consumer whose fetch loop delivers the app's bulk topics as lists."""
 
     bulk: BulkDelivery
+    guard: CommitGuard
 
     def __init__(self, *args: Any, bulk: BulkDelivery, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.bulk = bulk
+        self.guard = CommitGuard()
+
+    def fetch_again(self, messages: Iterable[Message]) -> None:
+        """These messages were fetched and dropped: fetch them again, and commit
+        nothing of their partitions past them meanwhile."""
+        acks_enabled_for = self.app.topics.acks_enabled_for
+        for message in messages:
+            if acks_enabled_for(message.topic):
+                self.guard.dropped(message.tp, message.offset)
+
+    def _new_offset(self, tp: TP) -> int | None:
+        # Faust's own head check is skipped for a partition never committed.
+        acked = self._acked[tp]
+        if acked:
+            lowest = min(acked)
+            gaps = self._gap[tp]
+            if gaps:
+                lowest = min(lowest, gaps.begin())
+            if not self.guard.allows(tp, lowest):
+                return None
+        offset: int | None = super()._new_offset(tp)
+        if offset is not None:
+            self.guard.committed(tp, offset)
+        return offset
+
+    async def seek(self, partition: TP, offset: int) -> None:
+        await super().seek(partition, offset)
+        self.guard.repositioned([partition])
+
+    async def perform_seek(self) -> None:
+        """Seek every partition to its committed offset, as Faust does, and
+        those never committed to their beginning, which Faust leaves where
+        they are: messages fetched and dropped before are then fetched again."""
+        await super().perform_seek()
+        assigned = self.assignment()
+        self.guard.repositioned(assigned)
+        acks_enabled_for = self.app.topics.acks_enabled_for
+        committed = self._committed_offset
+        never = [tp for tp in assigned if acks_enabled_for(tp.topic) and not committed.get(tp)]
+        if never:
+            earliest = await self.earliest_offsets(*never)
+            for tp in never:
+                await self.seek(tp, earliest[tp])
+
+    async def _fetch_dropped_again(self) -> None:
+        """Seek back to the lowest dropped offset of each partition still assigned,
+        unless the consumer stands there or before it already."""
+        assigned = self.assignment()
+        for tp, offset in list(self.guard.refetch.items()):
+            if tp in assigned:
+                position = await self.position(tp)
+                if position is None or position > offset:
+                    log.info("%s[%d]: fetching again from %d", tp.topic, tp.partition, offset)
+                    await self.seek(tp, offset)
+            if self.guard.refetch.get(tp) == offset:
+                del self.guard.refetch[tp]
 
     def ack_all(self, messages: Iterable[Message]) -> list[Message]:
         """Release one reference of each message, as `Message.ack` does one at a
@@ -128,6 +192,8 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
         try:
             while not (consumer_should_stop() or fetcher_should_stop()):
                 self.diag.set_flag(faust_consumer.CONSUMER_FETCHING)
+                if self.guard.refetch and self.flow_active and self.app.flow_control.is_active():
+                    await self._fetch_dropped_again()
                 fetched = self.getmany_by_partition(1.0)
                 await self.sleep(0)
                 if not self.should_stop:
@@ -164,6 +230,7 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
         if records is None or self.should_stop:
             return
         if not self.flow_active:
+            self._drop_records(records)
             try:
                 await self.perform_seek()
             except Exception as exc:
@@ -175,10 +242,20 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
         buffered = self._buffered_partitions
         for tp, tp_records in records.items():
             if not self.flow_active or app.consumer_generation_id != generation_id:
-                break
+                self._drop_records({tp: tp_records})  # and the partitions after it
+                continue
             if active_partitions is None or tp in active_partitions or tp in buffered:
                 app.monitor.track_tp_end_offset(tp, self.highwater(tp))
                 yield tp, [to_message(tp, record) for record in tp_records]
+            else:
+                self._drop_records({tp: tp_records})
+
+    def _drop_records(self, records: Any) -> None:
+        """Fetched records that are not delivered: to be fetched again."""
+        acks_enabled_for = self.app.topics.acks_enabled_for
+        for tp, tp_records in records.items():
+            if tp_records and acks_enabled_for(tp.topic):
+                self.guard.dropped(tp, min(record.offset for record in tp_records))
 
     async def _deliver(self, fetched: AsyncIterator[tuple[TP, list[Message]]]) -> None:
         """Deliver one fetch: bulk topics as lists, the rest message by message."""
@@ -186,6 +263,7 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
         read_offsets = self._read_offset
         acks_enabled_for = self.app.topics.acks_enabled_for
         bulk_topics, handler = self.bulk.topics, self.bulk.handler
+        guard = self.guard
         bulk: list[Message] = []
         async for tp, messages in fetched:
             gaps_count = acks_enabled_for(tp.topic)
@@ -194,12 +272,17 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
                 self._n_acked = 0
                 await self.commit()
             read = read_offsets[tp]
+            if gaps_count:
+                first = next((m.offset for m in messages if read is None or m.offset >= read), None)
+                if first is not None:
+                    guard.delivered(tp, first)
             since_yield = 0
             for message in messages:
                 offset = message.offset
                 if read is not None and offset < read:
                     continue  # already delivered before a seek back
-                if read and offset - read > 1 and gaps_count:
+                # Not `if read`: after offset 0, a gap is a gap too.
+                if read is not None and offset - read > 1 and gaps_count:
                     await self._add_gap(tp, read + 1, offset)
                 if in_bulk:
                     bulk.append(message)

@@ -15,6 +15,7 @@ from intervaltree import IntervalTree
 
 from streams.acks import Inbox
 from streams.bulk_consumer import BULK_SLICE, BulkDelivery, BulkDeliveryConsumer
+from streams.commit_guard import CommitGuard
 
 GENERATION = 7
 
@@ -31,6 +32,10 @@ class Consumer:
 
     unacked: set[Any] = field(default_factory=set)
     committable: list[int] = field(default_factory=list)
+    again: list[int] = field(default_factory=list)
+
+    def fetch_again(self, messages: Any) -> None:
+        self.again += [each.offset for each in messages]
 
     def ack_all(self, messages: list[Any]) -> list[Any]:
         for message in messages:
@@ -75,13 +80,17 @@ def app(flowing: bool = True) -> Any:
 
 
 def test_messages_fetched_before_a_rebalance_are_left_to_be_fetched_again() -> None:
-    inbox = Inbox(app())
+    the_app = app()
+    inbox = Inbox(the_app)
     current, stale = message("logins", 0, 1), message("logins", 0, 2, generation=GENERATION - 1)
     assert inbox.admit([current, stale]) == [current]
+    assert the_app.consumer.again == [2]
 
 
 def test_nothing_is_admitted_while_faust_holds_the_flow_for_a_rebalance() -> None:
-    assert Inbox(app(flowing=False)).admit([message("logins", 0, 1)]) == []
+    the_app = app(flowing=False)
+    assert Inbox(the_app).admit([message("logins", 0, 1)]) == []
+    assert the_app.consumer.again == [1]
 
 
 def test_admitted_messages_are_committable_only_once_acked() -> None:
@@ -168,6 +177,7 @@ def consumer(bulk_topics: set[str], read_offsets: dict[TP, int | None]) -> Any:
     delivery.register(bulk_topics, hand_over)
     instance = object.__new__(BulkDeliveryConsumer)
     instance.bulk = delivery
+    instance.guard = CommitGuard()
     instance.callback = callback
     instance._read_offset = defaultdict(lambda: None, read_offsets)
     instance._commit_every = None
@@ -214,7 +224,11 @@ async def test_a_fetch_is_taken_a_partition_at_a_time_from_the_active_ones_only(
     async def wait_next_records(wait_seconds: float) -> tuple[Any, set[TP]]:
         return records, {logins0, logins1}
 
+    dropped: list[tuple[TP, list[int]]] = []
     fetching = SimpleNamespace(
+        _drop_records=lambda records: dropped.extend(
+            (tp, [r.offset for r in rs]) for tp, rs in records.items()
+        ),
         _wait_next_records=wait_next_records,
         should_stop=False,
         flow_active=True,
@@ -233,6 +247,7 @@ async def test_a_fetch_is_taken_a_partition_at_a_time_from_the_active_ones_only(
         async for tp, fetched in BulkDeliveryConsumer.getmany_by_partition(fetching, 1.0)  # type: ignore[arg-type]
     ]
     assert got == [(logins0, [0, 1, 2]), (logins1, [5])], "a partition not active is left out"
+    assert dropped == [(paused, [0])], "and fetched again later"
     assert end_offsets == [(logins0, 3), (logins1, 6)], "each partition's end offset, once"
 
 
@@ -243,6 +258,7 @@ def committing_consumer(before_commit: Any) -> tuple[Any, list[dict[TP, int]]]:
     delivery.register({"logins"}, fetch_nothing, before_commit=before_commit)
     instance = object.__new__(BulkDeliveryConsumer)
     instance.bulk = delivery
+    instance.guard = CommitGuard()
     instance._acked = defaultdict(list)
     instance._acked_index = defaultdict(set)
     instance._gap = defaultdict(IntervalTree)
