@@ -28,10 +28,9 @@ from streams.worker import collect_garbage_less_often
 
 
 class DroppedOutputs:
-    async def score(self, health: Health, value: bytes) -> None:
-        pass
-
-    async def alert(self, alert: AlertEvent) -> None:
+    async def publish(
+        self, account_id: str, health: tuple[Health, bytes] | None, alerts: list[AlertEvent]
+    ) -> None:
         pass
 
     async def reject(self, message: RawMessage, rejection: Rejection) -> None:

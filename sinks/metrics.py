@@ -20,6 +20,7 @@ class Metrics:
     event_lag: Histogram
     scores_computed: Counter
     score_changes: Counter
+    publish_failures: Counter
     alerts: Counter
     alert_deliveries: Counter
     accounts: Gauge
@@ -61,6 +62,12 @@ def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
         score_changes=Counter(
             "healthscore_score_changes_total",
             "Health changes published to health.scores.",
+            registry=reg,
+        ),
+        publish_failures=Counter(
+            "healthscore_publish_failures_total",
+            "Account evaluations whose health and alerts could not be published; "
+            "their alert state stays as it was and they are evaluated again.",
             registry=reg,
         ),
         alerts=Counter(

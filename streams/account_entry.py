@@ -40,11 +40,10 @@ class AccountEntry:
         stored = StoredEntry.model_validate_json(raw)
         return cls(stored.state, stored.alerts, stored.health)
 
-    def publish(self, health: Health) -> bytes:
-        """Keep `health` as the last published; its JSON, for health.scores."""
+    def published_as(self, health: Health, value: bytes) -> None:
+        """`health` was published as `value` (its JSON): it is the last published."""
         self.health = health
-        self.published = (health, json_bytes(health))
-        return self.published[1]
+        self.published = (health, value)
 
     def dump(self) -> bytes:
         """The row: the bytes `StoredEntry` serialises to, without serialising the

@@ -31,11 +31,20 @@ class PendingSends:
     nothing. Waiting for those acknowledgements takes a third of a batch's
     time at moderate load, so it happens in the background while the next
     batches are processed (at most `depth` batches in flight).
+
+    A send the broker finally refuses is told to `on_failure`, and raises in
+    the agent: the batch is never released.
     """
 
-    def __init__(self, release: Callable[[Sequence[Message]], None], depth: int = 2) -> None:
+    def __init__(
+        self,
+        release: Callable[[Sequence[Message]], None],
+        depth: int = 2,
+        on_failure: Callable[[Exception], None] = lambda exc: None,
+    ) -> None:
         self.release = release
         self.depth = depth
+        self.on_failure = on_failure
         self._futures: list[Awaitable[Any]] = []
         self._batches: deque[asyncio.Future[None]] = deque()
 
@@ -56,7 +65,11 @@ class PendingSends:
         self, futures: list[Awaitable[Any]], messages: Sequence[Message]
     ) -> None:
         if futures:
-            await asyncio.gather(*futures)
+            try:
+                await asyncio.gather(*futures)
+            except Exception as exc:
+                self.on_failure(exc)
+                raise
         self.release(messages)
 
 

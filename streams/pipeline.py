@@ -86,11 +86,19 @@ class KafkaOutputs:
         partition = await self.batches.partition_for(topic, key)
         self.batches.append(topic, partition, key, value, headers)
 
-    async def score(self, health: Health, value: bytes) -> None:
-        await self._append(SCORES, health.account_id.encode(), value)
-
-    async def alert(self, alert: AlertEvent) -> None:
-        await self._append(ALERTS, alert.account_id.encode(), json_bytes(alert))
+    async def publish(
+        self, account_id: str, health: tuple[Health, bytes] | None, alerts: list[AlertEvent]
+    ) -> None:
+        key = account_id.encode()
+        records = [(SCORES, health[1])] if health is not None else []
+        records += [(ALERTS, json_bytes(alert)) for alert in alerts]
+        # Every record placed first: only then is any of them appended.
+        placed = [
+            (self.topics[name], await self.batches.partition_for(self.topics[name], key), value)
+            for name, value in records
+        ]
+        for topic, partition, value in placed:
+            self.batches.append(topic, partition, key, value, ())
 
     async def reject(self, message: RawMessage, rejection: Rejection) -> None:
         headers = dead_letter_headers(
@@ -175,6 +183,23 @@ class Pipeline:
     # Held while a batch is processed and while rows are written, so rows are
     # never written halfway through a batch.
     busy: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Set when the broker refused a batch's outputs (see `output_lost`).
+    failed: Exception | None = None
+    stopping: asyncio.Future[None] | None = None
+
+
+class OutputLost(RuntimeError):
+    """The broker refused records a batch published: no row or offset may follow."""
+
+
+def output_lost(pipeline: Pipeline, exc: Exception) -> None:
+    """A batch's health or alerts never reached the broker, yet its accounts' entries
+    say they were published. Stop the worker before any row holding them is written
+    or any offset committed: a restarted worker reads the batch again and
+    publishes it anew."""
+    log.critical("the broker refused a batch's outputs (%r): stopping the worker", exc)
+    pipeline.failed = exc
+    pipeline.stopping = asyncio.ensure_future(pipeline.app.crash(exc))
 
 
 def events_by_partition(app: faust.App, messages: list[Message]) -> dict[int, EventT[Any]]:
@@ -228,7 +253,7 @@ def build_pipeline(
         extra_topic_configs=CHANGELOG_CONFIG,
     )
     inbox = Inbox(app)
-    pending = PendingSends(inbox.ack)
+    pending = PendingSends(inbox.ack, on_failure=lambda exc: output_lost(pipeline, exc))
     batches = RecordBatches(app.producer._ensure_producer)  # type: ignore[attr-defined]
     # Rows' changelog records apart from the outputs: a commit sends them
     # without holding up the agent, and waits for exactly those.
@@ -274,6 +299,8 @@ def build_pipeline(
         them all; an account it changes meanwhile is written with its newer
         state, or again at the next commit.
         """
+        if pipeline.failed is not None:
+            raise OutputLost("rows are not written after lost outputs") from pipeline.failed
         accounts = list(processor.unwritten)
         sends: list[SentBatch] = []
         for start in range(0, len(accounts), ROWS_PER_TURN):

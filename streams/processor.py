@@ -33,7 +33,7 @@ from models.scoring import score
 from models.state import apply_events
 from models.validation import Rejection, RejectReason, parse_message
 from sinks.metrics import HistogramTally, Metrics
-from streams.account_entry import AccountEntry, EntryCache
+from streams.account_entry import AccountEntry, EntryCache, json_bytes
 from streams.topics import TICKS
 
 log = logging.getLogger(__name__)
@@ -57,9 +57,14 @@ class RawMessage:
 
 
 class Outputs(Protocol):
-    # `value` is the health as JSON, made once for the row and the output alike.
-    async def score(self, health: Health, value: bytes) -> None: ...
-    async def alert(self, alert: AlertEvent) -> None: ...
+    async def publish(
+        self, account_id: str, health: tuple[Health, bytes] | None, alerts: list[AlertEvent]
+    ) -> None:
+        """One evaluation's records: its health (with its JSON, made once for the row
+        and the output alike) if it changed, and its alert events. All or none: a
+        failure raises before any of them is published."""
+        ...
+
     async def reject(self, message: RawMessage, rejection: Rejection) -> None: ...
 
 
@@ -301,27 +306,40 @@ class AccountProcessor:
     async def _evaluate(
         self, account_id: str, touch: Touched, now: datetime, counts: _Counts
     ) -> None:
+        """Score the account, evaluate its alerts and publish both; the entry takes
+        the new alert state and published health only once they are published."""
         entry = touch.entry
         health = score(entry.state, now, self.model)
         counts.scored[touch.state_changed] += 1
         alerts, events = evaluate_alerts(entry.alerts, health, now, self.rules_for(health))
-        publish = health_changed(entry.health, health)
+        changed = (health, json_bytes(health)) if health_changed(entry.health, health) else None
+        if touch.state_changed or account_id not in self.confirmed:
+            self.unwritten[account_id] = (touch.partition, entry)
+        self.cache.put(account_id, entry)
+        try:
+            await self.outputs.publish(account_id, changed, events)
+        except Exception:
+            # Nothing of this evaluation went out, and the entry says so: the
+            # events stay folded, but the alert state and the published health
+            # are the old ones, so the next evaluation (soon: the account is
+            # watched) raises the same alerts and publishes the health again.
+            log.exception("publishing account %s failed; it is evaluated again", account_id)
+            self.metrics.publish_failures.inc()
+            self.watched.add(account_id)
+            return
         alerts_moved = bool(events) or _phases(alerts) != _phases(entry.alerts)
         entry.alerts = alerts
         if _waits_on_the_clock(alerts):
             self.watched.add(account_id)
         else:
             self.watched.discard(account_id)
-        published = entry.publish(health) if publish else None
-        self.on_health(health, touch.partition)
-        if touch.state_changed or publish or alerts_moved or account_id not in self.confirmed:
-            self.unwritten[account_id] = (touch.partition, entry)
-        self.cache.put(account_id, entry)
-        if published is not None:
-            await self.outputs.score(health, published)
+        if changed is not None:
+            entry.published_as(*changed)
             counts.score_changes += 1
+        self.on_health(health, touch.partition)
+        if changed is not None or alerts_moved:
+            self.unwritten[account_id] = (touch.partition, entry)
         for alert in events:
-            await self.outputs.alert(alert)
             counts.alerts[(alert.kind.value, alert.severity.value, alert.status.value)] += 1
 
 

@@ -11,7 +11,7 @@ from models.events import LoginEvent
 from models.model_config import load_model
 from models.scoring import score
 from models.state import apply_event, new_state
-from streams.account_entry import AccountEntry, StoredEntry
+from streams.account_entry import AccountEntry, StoredEntry, json_bytes
 
 MODEL = load_model()
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
@@ -42,8 +42,7 @@ def test_a_row_is_byte_for_byte_what_the_row_model_serialises_to() -> None:
     assert entry.dump() == pydantic_row(entry)  # no health, no alerts yet
     health = score(entry.state, NOW, MODEL)
     entry.alerts, _ = evaluate_alerts(None, health, NOW, MODEL.alerts)
-    published = entry.publish(health)
-    assert published == health.__pydantic_serializer__.to_json(health)
+    entry.published_as(health, json_bytes(health))
     assert entry.dump() == pydantic_row(entry)
     assert AccountEntry.load(entry.dump(), "acme") == AccountEntry(
         entry.state, entry.alerts, health
@@ -52,7 +51,8 @@ def test_a_row_is_byte_for_byte_what_the_row_model_serialises_to() -> None:
 
 def test_a_health_set_directly_is_not_written_with_the_json_of_the_last_published() -> None:
     entry = entry_with_history()
-    entry.publish(score(entry.state, NOW, MODEL))
+    first = score(entry.state, NOW, MODEL)
+    entry.published_as(first, json_bytes(first))
     later = score(entry.state, NOW.replace(day=20), MODEL)
     entry.health = later
     assert orjson.loads(entry.dump())["health"]["updated_at"].startswith("2026-03-20")

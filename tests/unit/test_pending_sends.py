@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from streams.acks import PendingSends
+from streams.pipeline import output_lost
 
 
 @dataclass
@@ -50,7 +52,8 @@ async def test_messages_are_released_only_after_every_send_of_their_batch_settle
 
 async def test_a_failed_send_stops_the_agent_and_its_batch_is_never_released() -> None:
     released = Released()
-    pending = PendingSends(released)
+    failures: list[Exception] = []
+    pending = PendingSends(released, on_failure=failures.append)
     first = batch(1)
     failed = asyncio.get_running_loop().create_future()
     pending.add(failed)
@@ -61,6 +64,7 @@ async def test_a_failed_send_stops_the_agent_and_its_batch_is_never_released() -
     with pytest.raises(RuntimeError, match="broker said no"):
         await pending.release_when_settled(batch(2))
     assert 1 not in released.offsets
+    assert [str(exc) for exc in failures] == ["broker said no"], "the pipeline is told"
 
 
 async def test_at_most_depth_batches_wait_for_the_broker() -> None:
@@ -75,3 +79,16 @@ async def test_at_most_depth_batches_wait_for_the_broker() -> None:
     assert not blocked.done(), "a second batch in flight must wait for the first"
     slow.set_result(None)
     await asyncio.wait_for(blocked, timeout=1)
+
+
+async def test_outputs_the_broker_refused_mark_the_pipeline_failed_and_stop_the_worker() -> None:
+    crashed: list[BaseException] = []
+
+    async def crash(exc: BaseException) -> None:
+        crashed.append(exc)
+
+    pipeline: Any = SimpleNamespace(app=SimpleNamespace(crash=crash), failed=None, stopping=None)
+    refused = RuntimeError("MessageSizeTooLargeError")
+    output_lost(pipeline, refused)
+    await pipeline.stopping
+    assert pipeline.failed is refused and crashed == [refused]

@@ -36,12 +36,16 @@ class Collected:
         self.scores: list[Health] = []
         self.alerts: list[AlertEvent] = []
         self.rejected: list[Rejection] = []
+        self.failing = False  # the next publishes raise, as a producer error would
 
-    async def score(self, health: Health, value: bytes) -> None:
-        self.scores.append(health)
-
-    async def alert(self, alert: AlertEvent) -> None:
-        self.alerts.append(alert)
+    async def publish(
+        self, account_id: str, health: tuple[Health, bytes] | None, alerts: list[AlertEvent]
+    ) -> None:
+        if self.failing:
+            raise ConnectionError("broker unavailable")
+        if health is not None:
+            self.scores.append(health[0])
+        self.alerts += alerts
 
     async def reject(self, message: RawMessage, rejection: Rejection) -> None:
         self.rejected.append(rejection)
@@ -212,3 +216,27 @@ async def test_a_restarted_worker_rewrites_a_row_it_finds_even_when_events_are_d
     await restarted.process(events)
     restarted.write_rows()
     assert table.writes == [("a", 3)], "once per account, not on every replay"
+
+
+async def test_a_failed_publish_leaves_the_alert_unfired_until_the_next_evaluation() -> None:
+    clock = [NOW]
+    table, out = MemoryTable(), Collected()
+    proc = AccountProcessor(load_model(), table, out, create_metrics(), clock=lambda: clock[0])
+    await proc.process([message("logins", login("a", 1, days_ago=60))])  # pending 15 minutes
+    tick = RawMessage("health.ticks", "p.health.ticks", 3, 0, None, orjson.dumps(["a"]), [])
+
+    out.failing = True
+    clock[0] = NOW + timedelta(minutes=16)
+    await proc.process([tick])  # the alert is due, but publishing fails
+    assert out.alerts == []
+    assert proc.metrics.publish_failures._value.get() == 1
+    assert proc.watched == {"a"}, "evaluated again at the next scheduled run"
+    proc.write_rows()
+    stored = AccountEntry.load(table.rows["a"], "a")
+    assert stored.alerts is not None
+    assert all(kind.phase.value != "firing" for kind in stored.alerts.kinds.values())
+
+    out.failing = False
+    clock[0] = NOW + timedelta(minutes=17)
+    await proc.process([tick])
+    assert [(a.kind.value, a.status.value) for a in out.alerts] == [("band_entered", "firing")]
