@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 WORKERS ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: help venv kafka-jars up down test unit run lint schemas docs bench clean prometheus-tools
+.PHONY: help venv kafka-jars up down test unit run lint schemas docs bench loss-runs clean prometheus-tools
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -69,6 +69,9 @@ run: venv ## local Kafka + PostgreSQL, worker(s), demo producer and the live vie
 
 bench: up ## the performance harness: throughput, latency, recovery, cost (several minutes)
 	@set -a; source $(LOCAL)/env; set +a; $(BIN)/python -m bench.run $(BENCH_ARGS)
+
+loss-runs: up ## events lost to kill -9 and scale-out, 20 runs of each (on demand, ~1 h)
+	@set -a; source $(LOCAL)/env; set +a; $(BIN)/python -m bench.loss_runs $(LOSS_ARGS)
 
 lint: venv ## ruff + mypy
 	@$(BIN)/ruff check .

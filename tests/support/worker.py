@@ -36,6 +36,12 @@ class WorkerProcess:
         return self.process is not None and self.process.poll() is None
 
     def start(self, timeout: float = 90.0) -> WorkerProcess:
+        self.launch()
+        self.wait_ready(timeout)
+        return self
+
+    def launch(self) -> None:
+        """Start the process without waiting for it to be ready."""
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streams", "worker"],
@@ -43,8 +49,6 @@ class WorkerProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        self.wait_ready(timeout)
-        return self
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
