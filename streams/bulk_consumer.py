@@ -25,6 +25,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
+from aiokafka.errors import IllegalStateError
 from faust.exceptions import ProducerSendError
 from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -113,7 +114,10 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
         if never:
             earliest = await self.earliest_offsets(*never)
             for tp in never:
-                await self.seek(tp, earliest[tp])
+                try:
+                    await self.seek(tp, earliest[tp])
+                except IllegalStateError:  # revoked meanwhile: its new owner reads it
+                    pass
 
     async def _fetch_dropped_again(self) -> None:
         """Seek back to the lowest dropped offset of each partition still assigned,
@@ -121,10 +125,13 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
         assigned = self.assignment()
         for tp, offset in list(self.guard.refetch.items()):
             if tp in assigned:
-                position = await self.position(tp)
-                if position is None or position > offset:
-                    log.info("%s[%d]: fetching again from %d", tp.topic, tp.partition, offset)
-                    await self.seek(tp, offset)
+                try:
+                    position = await self.position(tp)
+                    if position is None or position > offset:
+                        log.info("%s[%d]: fetching again from %d", tp.topic, tp.partition, offset)
+                        await self.seek(tp, offset)
+                except IllegalStateError:  # revoked meanwhile: its new owner reads it
+                    pass
             if self.guard.refetch.get(tp) == offset:
                 del self.guard.refetch[tp]
 
