@@ -21,6 +21,7 @@ the abandoned messages again, and what it commits, is made safe by a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
@@ -114,10 +115,9 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
         if never:
             earliest = await self.earliest_offsets(*never)
             for tp in never:
-                try:
+                # A partition revoked meanwhile is its new owner's to read.
+                with contextlib.suppress(IllegalStateError):
                     await self.seek(tp, earliest[tp])
-                except IllegalStateError:  # revoked meanwhile: its new owner reads it
-                    pass
 
     async def _fetch_dropped_again(self) -> None:
         """Seek back to the lowest dropped offset of each partition still assigned,
@@ -125,13 +125,11 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
         assigned = self.assignment()
         for tp, offset in list(self.guard.refetch.items()):
             if tp in assigned:
-                try:
+                with contextlib.suppress(IllegalStateError):
                     position = await self.position(tp)
                     if position is None or position > offset:
                         log.info("%s[%d]: fetching again from %d", tp.topic, tp.partition, offset)
                         await self.seek(tp, offset)
-                except IllegalStateError:  # revoked meanwhile: its new owner reads it
-                    pass
             if self.guard.refetch.get(tp) == offset:
                 del self.guard.refetch[tp]
 
