@@ -83,6 +83,18 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
             if acks_enabled_for(message.topic):
                 self.guard.dropped(message.tp, message.offset)
 
+    def ack(self, message: Message) -> bool:
+        # A Faust stream acks the messages it skips, fetched before a rebalance
+        # or while one held the flow, "otherwise the lag would increase"; they
+        # were never processed (a stream tracks a message only once it takes
+        # it), so they are fetched again instead of counted as done.
+        if not message.tracked and self.app.topics.acks_enabled_for(message.topic):
+            message.acked = True
+            self.guard.dropped(message.tp, message.offset)
+            return False
+        acked: bool = super().ack(message)
+        return acked
+
     def _new_offset(self, tp: TP) -> int | None:
         # Faust's own head check is skipped for a partition never committed.
         acked = self._acked[tp]

@@ -110,6 +110,7 @@ def test_admitted_messages_are_committable_only_once_acked() -> None:
 def ack_books(committed: dict[TP, int]) -> Any:
     """A BulkDeliveryConsumer with only faust's ack bookkeeping set up."""
     books: Any = object.__new__(BulkDeliveryConsumer)
+    books.guard = CommitGuard()
     books.app = SimpleNamespace(
         topics=SimpleNamespace(acks_enabled_for=lambda topic: topic != "no-acks")
     )
@@ -134,6 +135,7 @@ def test_acking_a_batch_keeps_the_books_as_acking_each_message_does() -> None:
         ]
         for each in messages:
             each.incref()
+            each.tracked = True  # admitted by the Inbox
         messages[1].incref()
         messages[5].acked = True
         return messages

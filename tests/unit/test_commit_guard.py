@@ -207,3 +207,14 @@ def test_a_partition_with_dropped_messages_commits_nothing_until_fetched_again()
     guard.dropped(LOGINS, 5)
     assert guard.refetch == {LOGINS: 5}
     assert not guard.allows(LOGINS, 0)
+
+
+def test_a_message_a_faust_stream_skipped_and_acked_is_fetched_again_not_counted_done() -> None:
+    worker = Worker()
+    skipped, taken = message(40), message(41)
+    taken.tracked = True  # a stream tracks a message when it takes it
+    for each in (skipped, taken):
+        each.incref()
+        each.ack(worker.consumer)
+    assert worker.consumer._acked[LOGINS] == [41]
+    assert worker.consumer.guard.refetch == {LOGINS: 40}
