@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     alertmanager_url: str | None = None
     webhook_url: SecretStr | None = None
     webhook_secret: SecretStr | None = None
+    # Deliveries in flight per sink; an account's alerts always share one lane.
+    sink_concurrency: int = Field(default=4, ge=1, le=64)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
