@@ -1,6 +1,7 @@
 """Delivering one alert event to its sinks: retries, de-duplication and recording.
 
-`deliver` is the one place that decides what happens around a sink's `send`:
+`SinkDelivery.to_sink` is the one place that decides what happens around a
+sink's `send`, and `deliver` applies it to every sink of one alert:
 
 1. the alert is recorded (idempotently) so it can be re-sent later;
 2. each sink that already delivered this `event_id` is skipped, so a worker
@@ -10,7 +11,8 @@
 
 A delivery that finally fails stays recorded as failed, to be re-sent by
 `sinks.resend.resend_failed`. Errors of the recorder itself propagate: the
-caller retries the whole delivery, and sinks already delivered are skipped.
+caller retries the ones that pass (`sinks.lanes`), and a retried delivery
+skips the sinks that already delivered.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class DeliveryRecorder(Protocol):
 
 @dataclass
 class InMemoryRecorder:
-    """A `DeliveryRecorder` in a dict: for tests and for running without PostgreSQL."""
+    """A `DeliveryRecorder` in a dict, for tests (a worker with sinks requires PostgreSQL)."""
 
     alerts: dict[str, AlertEvent] = field(default_factory=dict)
     attempts: list[DeliveryAttempt] = field(default_factory=list)
@@ -105,15 +107,27 @@ def _utcnow() -> datetime:
 
 
 @dataclass(frozen=True)
-class _Delivery:
+class SinkDelivery:
+    """Delivers alerts to one sink at a time, with `policy`'s retries; records every attempt.
+
+    `counter` is `healthscore_alert_deliveries_total{kind,severity,sink,outcome}`,
+    incremented once per attempt. `sleep` waits between attempts: whatever it
+    raises ends the delivery there, unrecorded (a worker giving up its
+    partitions interrupts the wait this way).
+    """
+
     recorder: DeliveryRecorder
-    policy: RetryPolicy
-    counter: Counter | None
-    sleep: Callable[[float], Awaitable[None]]
-    rng: random.Random
-    clock: Callable[[], datetime]
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    counter: Counter | None = None
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    rng: random.Random = _JITTER
+    clock: Callable[[], datetime] = _utcnow
 
     async def to_sink(self, alert: AlertEvent, sink: AlertSink) -> DeliveryOutcome:
+        """The final outcome of delivering `alert` to `sink`; DELIVERED at once if it was before.
+
+        Errors of the recorder propagate; the alert itself must be recorded first.
+        """
         if await self.recorder.is_delivered(alert.event_id, sink.name):
             return DeliveryOutcome.DELIVERED
         for number in range(1, self.policy.max_attempts + 1):
@@ -186,7 +200,7 @@ async def deliver(
     incremented once per attempt. A sink that had already delivered this event
     is reported as delivered without sending again.
     """
-    delivery = _Delivery(
+    delivery = SinkDelivery(
         recorder=recorder,
         policy=policy or RetryPolicy(),
         counter=counter,

@@ -1,28 +1,20 @@
-"""Wiring for the worker: build the configured sinks, route each alert, deliver it.
+"""Building the configured sinks from the `HS_` settings.
 
 sinks = build_sinks(client, SinkSettings(slack_webhook_url=..., ...))
-dispatcher = AlertDispatcher(load_routes(path), sinks, PostgresRecorder(pool),
-                             counter=metrics.alert_deliveries)
-await dispatcher.dispatch(alert)   # for each event read from `health.alerts`
+names = load_routes(path).sinks_for(alert, set(sinks))   # where one alert goes
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
-from prometheus_client import Counter
 from pydantic import SecretStr
 
-from models.alert_event import AlertEvent
-from models.routing import Routes
 from sinks.alertmanager import AlertmanagerSink
 from sinks.base import AlertSink
-from sinks.delivery import DeliveryOutcome, DeliveryRecorder, deliver
 from sinks.exceptions import SinkConfigError
 from sinks.pagerduty import DEFAULT_BASE_URL, PagerDutySink
-from sinks.retry import RetryPolicy
 from sinks.slack import SlackSink
 from sinks.webhook import WebhookSink
 
@@ -63,33 +55,3 @@ def build_sinks(client: httpx.AsyncClient, settings: SinkSettings) -> dict[str, 
     if settings.webhook_url is not None and settings.webhook_secret is not None:
         sinks["webhook"] = WebhookSink(client, settings.webhook_url, settings.webhook_secret)
     return sinks
-
-
-class AlertDispatcher:
-    """Routes each alert event to its configured sinks and delivers it there."""
-
-    def __init__(
-        self,
-        routes: Routes,
-        sinks: Mapping[str, AlertSink],
-        recorder: DeliveryRecorder,
-        *,
-        policy: RetryPolicy | None = None,
-        counter: Counter | None = None,
-    ) -> None:
-        self._routes = routes
-        self._sinks = dict(sinks)
-        self._recorder = recorder
-        self._policy = policy
-        self._counter = counter
-
-    def unconfigured_routes(self) -> set[str]:
-        """Sinks the routes name that are not configured (worth a warning at start-up)."""
-        return self._routes.referenced_sinks() - self._sinks.keys()
-
-    async def dispatch(self, alert: AlertEvent) -> dict[str, DeliveryOutcome]:
-        names = self._routes.sinks_for(alert, set(self._sinks))
-        targets = [self._sinks[name] for name in names]
-        return await deliver(
-            alert, targets, self._recorder, policy=self._policy, counter=self._counter
-        )

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     alertmanager_url: str | None = None
     webhook_url: SecretStr | None = None
     webhook_secret: SecretStr | None = None
+    # Deliveries in flight per sink; an account's alerts always share one lane.
+    sink_concurrency: int = Field(default=4, ge=1, le=64)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -76,6 +78,16 @@ class Settings(BaseSettings):
                 values.append(unquote(password))
         return values
 
+    def alert_sink_settings(self) -> list[str]:
+        """The set settings that turn an alert sink on, read as `build_sinks` reads them."""
+        given = {
+            "HS_SLACK_WEBHOOK_URL": self.slack_webhook_url is not None,
+            "HS_PAGERDUTY_ROUTING_KEY": self.pagerduty_routing_key is not None,
+            "HS_ALERTMANAGER_URL": bool(self.alertmanager_url),
+            "HS_WEBHOOK_URL": self.webhook_url is not None,
+        }
+        return [name for name, on in given.items() if on]
+
     def redacted(self) -> dict[str, object]:
         """The settings as a dict that is safe to log: secrets are masked."""
         shown: dict[str, object] = {}
@@ -92,3 +104,17 @@ def load_settings() -> Settings:
         error = exc.errors(include_url=False, include_input=False)[0]
         field = str(error["loc"][0]) if error["loc"] else "?"
         raise SettingsError(f"invalid setting HS_{field.upper()}: {error['msg']}") from None
+
+
+def check_worker_settings(settings: Settings) -> None:
+    """Raise SettingsError for what a worker cannot run with, though each setting is valid.
+
+    Delivery history (what was delivered, what failed and is kept for resending,
+    what a restarted worker must not send again) lives in PostgreSQL only.
+    """
+    sinks = settings.alert_sink_settings()
+    if sinks and settings.pg_dsn is None:
+        raise SettingsError(
+            f"invalid setting HS_PG_DSN: required when an alert sink is set ({', '.join(sinks)}),"
+            " to keep the delivery history"
+        )

@@ -18,7 +18,7 @@ from streams.app import create_app
 from streams.faust_metrics import attach_faust_metrics
 from streams.pipeline import build_pipeline
 from streams.readers import HealthReader
-from streams.settings import Settings
+from streams.settings import Settings, check_worker_settings
 from streams.storage import Database, attach_storage
 from streams.topics import ensure_topics
 from streams.web import attach_views
@@ -66,6 +66,7 @@ def build_worker_app(settings: Settings) -> faust.App:
 
 
 def run_worker(settings: Settings) -> None:
+    check_worker_settings(settings)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

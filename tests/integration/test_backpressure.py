@@ -51,6 +51,8 @@ async def test_a_slow_alert_receiver_never_slows_scoring(
         HS_MODEL=str(fast_alert_model(tmp_path)),
         HS_WEBHOOK_URL=f"{receiver.url}/hook",
         HS_WEBHOOK_SECRET="slow-test-secret",
+        # One delivery at a time: the slowest the receiver can make the delivery agent.
+        HS_SINK_CONCURRENCY="1",
     )
     worker = new_worker(env, tmp_path)
     traffic = workload("slow", accounts=100, logins_per_account=8, sick_every=10)

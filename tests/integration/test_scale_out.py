@@ -1,4 +1,4 @@
-"""Several workers share the partitions; a kill -9 loses nothing and notifies nobody twice."""
+"""Workers share the partitions; a kill -9 loses nothing and re-sends only what was in flight."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ from tests.support.truth import (
 from tests.support.worker import WorkerProcess, worker_env
 
 pytestmark = pytest.mark.integration
+
+LANES = 4  # HS_SINK_CONCURRENCY of the kill test
 
 
 async def account_answers(workers: list[WorkerProcess], account: str) -> list[Any]:
@@ -83,12 +85,16 @@ def firing_accounts(requests: list[Received]) -> set[str]:
     }
 
 
-def assert_each_episode_once(alerts: list[dict[str, Any]]) -> None:
-    """No alert event twice, and per account and kind no second `firing` without a
-    `resolved` between: a replay that re-opened an episode under a new id shows here."""
+def assert_each_episode_once(alerts: list[dict[str, Any]], resent_at_most: int = 0) -> None:
+    """No alert event twice (but up to `resent_at_most` events sent twice), and per
+    account and kind no second `firing` without a `resolved` between: a replay that
+    re-opened an episode under a new id shows here."""
     delivered = Counter(a["event_id"] for a in alerts)
-    assert {e: n for e, n in delivered.items() if n != 1} == {}
-    statuses = Counter((a["account_id"], a["kind"], a["status"]) for a in alerts)
+    resent = {e: n for e, n in delivered.items() if n != 1}
+    assert set(resent.values()) <= {2}, resent
+    assert len(resent) <= resent_at_most, resent
+    distinct = {a["event_id"]: a for a in alerts}.values()
+    statuses = Counter((a["account_id"], a["kind"], a["status"]) for a in distinct)
     for (account, kind, status), fired in statuses.items():
         if status == "firing":
             resolved = statuses[(account, kind, "resolved")]
@@ -124,7 +130,7 @@ async def test_three_workers_share_the_partitions_and_answer_for_every_account(
         await stop_all(workers)
 
 
-async def test_a_worker_killed_mid_stream_loses_nothing_and_alerts_once(
+async def test_a_worker_killed_mid_stream_loses_nothing_and_resends_only_what_was_in_flight(
     kafka_bootstrap: str, pg_dsn: str, tmp_path: Path
 ) -> None:
     async with running_receiver() as receiver:
@@ -135,6 +141,7 @@ async def test_a_worker_killed_mid_stream_loses_nothing_and_alerts_once(
             HS_MODEL=str(fast_alert_model(tmp_path)),
             HS_WEBHOOK_URL=f"{receiver.url}/hook",
             HS_WEBHOOK_SECRET="kill-test-secret",
+            HS_SINK_CONCURRENCY=str(LANES),
         )
         prefix = env["HS_TOPIC_PREFIX"]
         workers = cluster(env, tmp_path, 2)
@@ -160,7 +167,9 @@ async def test_a_worker_killed_mid_stream_loses_nothing_and_alerts_once(
                 assert time.monotonic() < deadline, sick - firing_accounts(receiver.requests)
                 await asyncio.sleep(0.5)
             await asyncio.sleep(3)  # a second notification would arrive by now
-            assert_each_episode_once([r.json() for r in receiver.requests])
+            # A worker killed with requests on the wire cannot know whether the receiver
+            # got them: those (one per lane at most) are sent again. Nothing else is.
+            assert_each_episode_once([r.json() for r in receiver.requests], resent_at_most=LANES)
 
             await replay_counts_only_duplicates(workers, kafka_bootstrap, prefix, traffic)
         finally:

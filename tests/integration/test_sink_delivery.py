@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from models.alert_event import AlertEvent, Severity
 from models.routing import load_routes
 from sinks.delivery import DeliveryOutcome, InMemoryRecorder, deliver
-from sinks.dispatch import AlertDispatcher, SinkSettings, build_sinks
+from sinks.dispatch import SinkSettings, build_sinks
 from sinks.exceptions import SinkConfigError
 from sinks.metrics import create_metrics
 from sinks.rate_limit import TokenBucket
@@ -135,7 +135,7 @@ async def test_a_sink_bug_is_recorded_as_failed_without_its_message() -> None:
     assert recorder.attempts[0].error == "webhook: unexpected RuntimeError"
 
 
-async def test_dispatcher_routes_by_default_policy_to_the_configured_sinks(
+async def test_default_routes_send_to_the_configured_sinks(
     client: httpx.AsyncClient, receiver: Receiver
 ) -> None:
     settings = SinkSettings(
@@ -148,12 +148,16 @@ async def test_dispatcher_routes_by_default_policy_to_the_configured_sinks(
         account_url_base="https://hs.example",
     )
     recorder = InMemoryRecorder()
-    dispatcher = AlertDispatcher(load_routes(None), build_sinks(client, settings), recorder)
-    assert dispatcher.unconfigured_routes() == set()
-    critical = await dispatcher.dispatch(sample_alert())
+    routes, sinks = load_routes(None), build_sinks(client, settings)
+
+    async def dispatch(alert: AlertEvent) -> dict[str, DeliveryOutcome]:
+        names = routes.sinks_for(alert, set(sinks))
+        return await deliver(alert, [sinks[name] for name in names], recorder)
+
+    critical = await dispatch(sample_alert())
     assert set(critical) == {"slack", "pagerduty", "alertmanager", "webhook"}
     assert set(critical.values()) == {DeliveryOutcome.DELIVERED}
-    warning = await dispatcher.dispatch(
+    warning = await dispatch(
         sample_alert(severity=Severity.WARNING, event_id="acme-42:band_entered:w:firing:0")
     )
     assert set(warning) == {"slack", "alertmanager", "webhook"}

@@ -66,6 +66,27 @@ def test_an_invalid_setting_stops_start_up_with_one_line_naming_it() -> None:
     assert "HS_WEB_PORT" in lines[0]
 
 
+def test_a_worker_with_an_alert_sink_but_no_postgresql_refuses_to_start() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "streams", "worker"],
+        env={
+            "HS_SLACK_WEBHOOK_URL": "https://hooks.slack.test/T0/B0/never-logged",
+            "HS_WEBHOOK_URL": "https://hooks.example.test/in",
+            "HS_WEBHOOK_SECRET": "s3cret",
+            "PATH": "/usr/bin:/bin",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert "HS_PG_DSN" in line
+    assert "HS_SLACK_WEBHOOK_URL" in line and "HS_WEBHOOK_URL" in line
+    assert "never-logged" not in line
+
+
 def test_secrets_never_appear_in_the_logged_settings() -> None:
     from streams.settings import Settings
 
