@@ -15,6 +15,12 @@ from models.model_config import load_model
 from tests.integration.conftest import fast_alert_model
 from tests.integration.sink_receiver import Received, running_receiver
 from tests.support.cluster import cluster, send_traffic, start_all, stop_all
+from tests.support.history import (
+    published_healths,
+    repeated_evaluations,
+    versions_beyond_truth,
+    wait_for_history,
+)
 from tests.support.truth import (
     Traffic,
     events_total,
@@ -161,6 +167,19 @@ async def test_a_worker_killed_mid_stream_loses_nothing_and_alerts_once(
                 await asyncio.sleep(0.5)
             await asyncio.sleep(3)  # a second notification would arrive by now
             assert_each_episode_once([r.json() for r in receiver.requests])
+
+            # The re-read input was evaluated again at a later clock: still one row per
+            # evaluation in score_history, from states that counted each event once.
+            history = await wait_for_history(pg_dsn, set(expected))
+            assert {row["account_id"] for row in history} == set(expected)
+            healths = await published_healths(
+                kafka_bootstrap, prefix + "health.scores", int(env["HS_PARTITIONS"])
+            )
+            repeated = repeated_evaluations(history, healths)
+            assert not repeated, repeated
+            assert not versions_beyond_truth(history, expected), versions_beyond_truth(
+                history, expected
+            )
 
             await replay_counts_only_duplicates(workers, kafka_bootstrap, prefix, traffic)
         finally:

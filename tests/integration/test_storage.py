@@ -20,6 +20,7 @@ import pytest
 from models.health import Band, Health
 from models.validation import Rejection, RejectReason
 from sinks.metrics import create_metrics
+from sinks.postgres import migration_files
 from streams.storage import Database, HealthStorage
 from tests.support.servers import scratch_database
 
@@ -161,5 +162,77 @@ async def test_records_that_are_not_healths_are_dead_lettered_and_tombstones_ski
         assert "score: Field required" in dead_letters.sent[1][1].detail
         stored = await fetch(scratch_dsn, "SELECT account_id FROM account_health")
         assert [row["account_id"] for row in stored] == ["fine"]
+    finally:
+        await database.close()
+
+
+async def history(dsn: str) -> list[asyncpg.Record]:
+    return await fetch(
+        dsn, "SELECT account_id, evaluation_key, state_version, at, score FROM score_history"
+    )
+
+
+async def test_one_evaluation_stored_again_at_a_later_clock_adds_no_history_row(
+    scratch_dsn: str,
+) -> None:
+    storage, dead_letters, database = await storage_for(scratch_dsn)
+    try:
+        first = health("acme", state_version=7)
+        # What a worker re-reading its input after a crash publishes: the same
+        # evaluation, made a minute later.
+        again = first.model_copy(update={"updated_at": NOW + timedelta(minutes=1)})
+        await storage.store(consumed([first.model_dump_json().encode()]))
+        await storage.store(consumed([again.model_dump_json().encode()]))
+        rows = await history(scratch_dsn)
+        assert [(row["state_version"], row["at"]) for row in rows] == [(7, NOW)]
+
+        # A clock that moved the score is a new evaluation of the same state.
+        decayed = health("acme", state_version=7, score=79.9, updated_at=NOW + timedelta(hours=2))
+        await storage.store(consumed([decayed.model_dump_json().encode()]))
+        assert sorted(row["score"] for row in await history(scratch_dsn)) == [79.9, 80.0]
+        current = await fetch(scratch_dsn, "SELECT updated_at FROM account_health")
+        assert [row["updated_at"] for row in current] == [NOW + timedelta(hours=2)]
+        assert dead_letters.sent == []
+    finally:
+        await database.close()
+
+
+async def test_rows_stored_before_evaluation_keys_keep_their_clock_as_key(
+    scratch_dsn: str,
+) -> None:
+    """A deployment with history from before migration 003 keeps every row, and a
+    health published then and re-read now is still no second row."""
+    migrations = dict(migration_files())
+    connection = await asyncpg.connect(scratch_dsn)
+    try:
+        for name in ("001_health.sql", "002_alerts.sql"):
+            await connection.execute(migrations[name])
+        await connection.execute(
+            "CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz"
+            " NOT NULL DEFAULT now());"
+            "INSERT INTO schema_migrations (name) VALUES ('001_health.sql'), ('002_alerts.sql')"
+        )
+        old = [NOW + timedelta(microseconds=60), NOW + timedelta(hours=1)]
+        await connection.executemany(
+            "INSERT INTO score_history (account_id, at, score, band, confidence, components,"
+            " drivers, model_version) VALUES ('old', $1, 55, 'at_risk', 1, '{}', '[]', 'v1')",
+            [(at,) for at in old],
+        )
+    finally:
+        await connection.close()
+
+    storage, dead_letters, database = await storage_for(scratch_dsn)
+    try:
+        rows = await history(scratch_dsn)
+        assert sorted((row["evaluation_key"], row["at"]) for row in rows) == [
+            ("at:2026-06-01T12:00:00.000060", old[0]),
+            ("at:2026-06-01T13:00:00.000000", old[1]),
+        ]
+        replayed = health("old", score=55.0, updated_at=old[0])  # no state_version: published then
+        fresh = health("old", state_version=3, updated_at=NOW + timedelta(hours=2))
+        await storage.store(consumed([replayed.model_dump_json().encode()]))
+        await storage.store(consumed([fresh.model_dump_json().encode()]))
+        assert len(await history(scratch_dsn)) == 3
+        assert dead_letters.sent == []
     finally:
         await database.close()
