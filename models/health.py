@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import hashlib
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -55,6 +56,9 @@ class Health(BaseModel):
     confidence: float = Field(ge=0, le=1)
     updated_at: AwareDatetime
     model_version: str
+    # The version of the account state it was scored from (AccountState.state_version:
+    # activity events accepted so far); None in healths published before it was recorded.
+    state_version: int | None = Field(default=None, ge=0)
     # Profile fields copied from the latest `accounts` event, for routing and display.
     name: str | None = None
     segment: str | None = None
@@ -65,3 +69,24 @@ class Health(BaseModel):
     renewal_date: date | None = None
     lifecycle_stage: str | None = None
     last_event_at: datetime | None = None
+
+
+def evaluation_key(health: Health) -> str:
+    """What identifies one evaluation of an account, however often and whenever it ran.
+
+    The state version it was scored from, and a digest of everything it came
+    to except `updated_at` (the profile fields and `last_event_at` included,
+    which tell profile upserts apart: the version does not count them). A
+    worker re-reading input after a crash evaluates the same state again at a
+    later clock: the same result gives the same key.
+    A later clock that moves the score (silence decaying) gives a new one, as
+    it should: the score depends on the clock to the second, so no coarser
+    clock bucket could tell such evaluations apart.
+
+    A health without a state version (published before there was one) has
+    only its clock: the key migration 003 gave the rows stored then.
+    """
+    if health.state_version is None:
+        return "at:" + health.updated_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    content = health.model_dump_json(exclude={"updated_at"}).encode()
+    return f"{health.state_version}:{hashlib.blake2b(content, digest_size=12).hexdigest()}"

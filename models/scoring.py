@@ -162,6 +162,7 @@ def score(state: AccountState, now: datetime, model: HealthModel) -> Health:
             "confidence": round(covered_weight / total_weight, 3) if total_weight > 0 else 0.0,
             "updated_at": now,
             "model_version": model.version,
+            "state_version": state.state_version,
             **_profile_fields(profile),
             "last_event_at": state.last_event_at,
         }

@@ -79,6 +79,12 @@ class AccountState(BaseModel):
     seen: dict[int, set[str]] = Field(default_factory=dict)
     # The UTC day the state was last pruned for.
     pruned_day: int = 0
+    # How many login, ticket, NPS and renewal events this state has accepted (a
+    # duplicate is not): folding the same events again, as a replay does, leaves
+    # it where it was, in whatever order they come. Profile upserts are left out:
+    # an older one arriving after a newer one is ignored, so counting them would
+    # depend on the order. States stored before it existed count from 0.
+    state_version: int = 0
 
 
 def new_state(account_id: str) -> AccountState:
@@ -125,7 +131,7 @@ def apply_events(
     limits = model.limits
     ids_per_day = limits.event_ids_per_day
     seen = state.seen
-    accepted = 0
+    accepted = profiles = 0
     newest: datetime | None = None
     kind: type | None = None
     fold: Fold | None = None
@@ -137,6 +143,7 @@ def apply_events(
         if fold is None:
             if _apply_profile(state, event):  # type: ignore[arg-type]
                 accepted += 1
+                profiles += 1
                 if newest is None or occurred_at > newest:
                     newest = occurred_at
             continue
@@ -159,6 +166,8 @@ def apply_events(
                 newest = occurred_at
     if newest is not None:
         _advance_last_event(state, newest)
+    if accepted > profiles:
+        state.state_version += accepted - profiles
     return accepted, newest
 
 

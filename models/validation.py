@@ -271,7 +271,14 @@ def _accept(
     try:
         event = TOPIC_EVENTS[topic].model_validate(item)
     except ValidationError as exc:
-        _reject(parsed, RejectReason.SCHEMA_VIOLATION, _describe(exc), item, index, original)
+        _reject(
+            parsed,
+            RejectReason.SCHEMA_VIOLATION,
+            describe_validation_error(exc),
+            item,
+            index,
+            original,
+        )
         return
     _check(parsed, topic, key, event, now, max_age, index, item, original)
 
@@ -321,7 +328,8 @@ def _check(
     _reject(parsed, reason, detail, item, index, original)
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_validation_error(exc: ValidationError) -> str:
+    """Where each problem is and what it is, one per part; never the input values."""
     parts = []
     for error in exc.errors(include_url=False, include_input=False):
         where = ".".join(str(p) for p in error["loc"]) or "(value)"

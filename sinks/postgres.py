@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from models.health import Health
+from models.health import Health, evaluation_key
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,8 @@ async def apply_migrations(pool: asyncpg.Pool) -> list[str]:
 _UPSERT_CURRENT = """
 INSERT INTO account_health (account_id, name, segment, region, line_of_business, csm_owner,
     lifecycle_stage, arr, renewal_date, score, band, confidence, components, drivers,
-    model_version, updated_at, last_event_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+    model_version, state_version, updated_at, last_event_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 ON CONFLICT (account_id) DO UPDATE SET
     name = EXCLUDED.name, segment = EXCLUDED.segment, region = EXCLUDED.region,
     line_of_business = EXCLUDED.line_of_business, csm_owner = EXCLUDED.csm_owner,
@@ -72,15 +72,17 @@ ON CONFLICT (account_id) DO UPDATE SET
     renewal_date = EXCLUDED.renewal_date, score = EXCLUDED.score, band = EXCLUDED.band,
     confidence = EXCLUDED.confidence, components = EXCLUDED.components,
     drivers = EXCLUDED.drivers, model_version = EXCLUDED.model_version,
-    updated_at = EXCLUDED.updated_at, last_event_at = EXCLUDED.last_event_at
+    state_version = EXCLUDED.state_version, updated_at = EXCLUDED.updated_at,
+    last_event_at = EXCLUDED.last_event_at
 WHERE account_health.updated_at <= EXCLUDED.updated_at
 """
 
+# One row per evaluation (see models.health.evaluation_key), whenever it was made.
 _INSERT_HISTORY = """
-INSERT INTO score_history (account_id, at, score, band, confidence, components, drivers,
-    model_version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (account_id, at) DO NOTHING
+INSERT INTO score_history (account_id, evaluation_key, state_version, at, score, band,
+    confidence, components, drivers, model_version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT (account_id, evaluation_key) DO NOTHING
 """
 
 
@@ -89,7 +91,8 @@ def _drivers(health: Health) -> list[dict[str, Any]]:
 
 
 async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
-    """Store a batch of health changes: idempotent, so a replayed batch changes nothing."""
+    """Store a batch of health changes in one transaction. Idempotent: a replayed batch,
+    or the same evaluation made again at a later clock, adds no history row."""
     latest: dict[str, Health] = {}
     for health in batch:
         seen = latest.get(health.account_id)
@@ -112,6 +115,7 @@ async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
             h.components,
             _drivers(h),
             h.model_version,
+            h.state_version,
             h.updated_at,
             h.last_event_at,
         )
@@ -120,6 +124,8 @@ async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
     history = [
         (
             h.account_id,
+            evaluation_key(h),
+            h.state_version,
             h.updated_at,
             h.score,
             h.band.value,

@@ -21,7 +21,7 @@ UnwrittenGetter = Callable[[], Mapping[str, tuple[int, AccountEntry]]]
 
 _ROW_COLUMNS = """account_id, name, segment, region, line_of_business, csm_owner,
     lifecycle_stage, arr, renewal_date, score, band, confidence, components, drivers,
-    model_version, updated_at, last_event_at"""
+    model_version, state_version, updated_at, last_event_at"""
 UNKNOWN_SEGMENT = "unknown"
 
 

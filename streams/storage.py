@@ -3,32 +3,43 @@
 It consumes `health.scores`, not the scoring agent's hands: a slow or absent
 database slows only this agent, and offsets are committed only after a batch
 is written, so nothing is lost while PostgreSQL is away.
+
+A record it cannot use goes to `health.dlq` (reason `unusable_output`) and
+the agent goes on: one that is not a health, and one PostgreSQL refuses as
+data (see sinks.postgres_faults), found by writing the refused batch again in
+halves so the rest of it is still written. Dead letters are confirmed by the
+broker before the batch's offsets can be committed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar, cast
 
 import asyncpg
 import faust
+from faust.types import EventT
+from pydantic import ValidationError
 
 from models.health import Health
+from models.validation import Rejection, RejectReason, describe_validation_error
 from sinks.metrics import Metrics
 from sinks.postgres import apply_migrations, create_pool, write_health
-from streams.pipeline import Pipeline
+from sinks.postgres_faults import describe, retry_transient, write_isolating
+from streams.dead_letter_sender import DeadLetterSender
+from streams.pipeline import Pipeline, raw_topic
+from streams.topics import DLQ, SCORES
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
 BATCH_SECONDS = 1.0
-RETRY_MAX_SECONDS = 30.0
 T = TypeVar("T")
 
-
-POSTGRES_DOWN = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# Connecting and migrating are never a record's fault: every failure is waited out.
+CONNECTING_FAILURES = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 async def retry_while_postgres_is_down(
@@ -36,16 +47,10 @@ async def retry_while_postgres_is_down(
     doing: str,
     on_failure: Callable[[], object] = lambda: None,
 ) -> T:
-    """Run `action` until PostgreSQL lets it succeed, backing off up to RETRY_MAX_SECONDS."""
-    delay = 0.5
-    while True:
-        try:
-            return await action()
-        except POSTGRES_DOWN as exc:
-            on_failure()
-            log.warning("%s failed (%s); retrying in %.1f s", doing, type(exc).__name__, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_SECONDS)
+    """Run `action` until PostgreSQL lets it succeed, backing off, while it fails for
+    want of the database (connection, shutdown, deadlock…); a failure that blames
+    the data written (a constraint, an invalid value) is raised at once."""
+    return await retry_transient(action, doing, on_failure)
 
 
 class Database:
@@ -79,7 +84,11 @@ class Database:
             return self._pool
 
     async def wait_for_pool(self) -> asyncpg.Pool:
-        return await retry_while_postgres_is_down(self.connect, "connecting to PostgreSQL")
+        return await retry_transient(
+            self.connect,
+            "connecting to PostgreSQL",
+            transient=lambda exc: isinstance(exc, CONNECTING_FAILURES),
+        )
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -87,25 +96,68 @@ class Database:
             self._pool = None
 
 
-async def write_with_retry(database: Database, batch: list[Health], metrics: Metrics) -> None:
-    """Write until it succeeds: the batch's offsets are not committed before that."""
+Received = tuple[Health, EventT[Any]]
 
-    async def write() -> None:
-        await write_health(await database.connect(), batch)
 
-    await retry_while_postgres_is_down(
-        write, f"writing {len(batch)} health rows", on_failure=metrics.pg_write_failures.inc
-    )
-    metrics.pg_rows.labels("score_history").inc(len(batch))
+class HealthStorage:
+    """Writes batches of consumed `health.scores` records; dead-letters what it cannot use."""
+
+    def __init__(
+        self, database: Database, dead_letters: DeadLetterSender, metrics: Metrics
+    ) -> None:
+        self.database = database
+        self.dead_letters = dead_letters
+        self.metrics = metrics
+
+    async def store(self, events: Sequence[EventT[Any]]) -> None:
+        """Returns once every record is written or confirmed in the DLQ."""
+        received: list[Received] = []
+        for event in events:
+            value = event.message.value
+            if not value:  # a tombstone on the compacted topic: nothing to store
+                continue
+            try:
+                received.append((Health.model_validate_json(value), event))
+            except ValidationError as exc:
+                detail = f"not a health: {describe_validation_error(exc)}"
+                await self._dead_letter(event, detail)
+        if not received:
+            return
+        pool = await self.database.wait_for_pool()
+
+        async def write(rows: Sequence[Received]) -> None:
+            await write_health(pool, [health for health, _ in rows])
+
+        async def retry(attempt: Callable[[], Awaitable[None]]) -> None:
+            await retry_transient(
+                attempt,
+                f"writing {len(received)} health rows",
+                on_failure=self.metrics.pg_write_failures.inc,
+            )
+
+        refused = await write_isolating(received, write, retry)
+        for (_, event), error in refused:
+            await self._dead_letter(event, f"refused by PostgreSQL: {describe(error)}")
+        self.metrics.pg_rows.labels("score_history").inc(len(received) - len(refused))
+
+    async def _dead_letter(self, event: EventT[Any], detail: str) -> None:
+        rejection = Rejection(RejectReason.UNUSABLE_OUTPUT, detail, event.message.value)
+        await self.dead_letters.send(event, rejection)
 
 
 def attach_storage(app: faust.App, pipeline: Pipeline, database: Database) -> None:
+    dlq = raw_topic(app, pipeline.settings.topic(DLQ))
+    storage = HealthStorage(
+        database, DeadLetterSender(dlq, pipeline.metrics.dlq_messages, SCORES), pipeline.metrics
+    )
+
     @app.agent(pipeline.scores_topic, name="store-health")
     async def store_health(stream: faust.StreamT[bytes]) -> None:
-        async for values in stream.take(BATCH_SIZE, within=BATCH_SECONDS):
-            batch = [Health.model_validate_json(value) for value in values if value]
-            if batch:
-                await write_with_retry(database, batch, pipeline.metrics)
+        # Events, not values: a dead letter needs each record's partition, offset,
+        # key and headers. Faust acknowledges them once this body is done with them.
+        batches = cast("faust.Stream[bytes]", stream).take_events(BATCH_SIZE, within=BATCH_SECONDS)
+        async for events in batches:
+            await storage.store(events)
 
     @app.task  # type: ignore[untyped-decorator]
     async def migrate_at_start() -> None:

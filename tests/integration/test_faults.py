@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 from aiokafka.structs import ConsumerRecord
 
-from models.health import Health
+from models.health import Health, evaluation_key
 from models.model_config import load_model
 from tests.support.cluster import send_traffic
 from tests.support.kafka_io import read_until
@@ -93,13 +93,13 @@ async def test_a_broker_outage_of_20_seconds_loses_nothing(
         await asyncio.to_thread(worker.stop)
 
 
-async def history_rows(dsn: str) -> list[tuple[str, datetime]]:
+async def history_rows(dsn: str) -> list[tuple[str, str]]:
     connection = await asyncpg.connect(dsn)
     try:
-        rows = await connection.fetch("SELECT account_id, at FROM score_history")
+        rows = await connection.fetch("SELECT account_id, evaluation_key FROM score_history")
     finally:
         await connection.close()
-    return [(row["account_id"], row["at"]) for row in rows]
+    return [(row["account_id"], row["evaluation_key"]) for row in rows]
 
 
 async def current_rows(dsn: str) -> dict[str, datetime]:
@@ -156,7 +156,7 @@ async def test_a_postgres_outage_of_30_seconds_delays_rows_but_loses_none(
             # Every published health ends up in the history exactly once, and the
             # current row of each account is its latest published health.
             healths = await published(kafka_bootstrap, scores, set(expected))
-            want = {(h.account_id, h.updated_at) for h in healths}
+            want = {(h.account_id, evaluation_key(h)) for h in healths}
             latest: dict[str, datetime] = {}
             for health in healths:
                 seen = latest.get(health.account_id, health.updated_at)

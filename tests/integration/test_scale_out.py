@@ -15,6 +15,12 @@ from models.model_config import load_model
 from tests.integration.conftest import fast_alert_model
 from tests.integration.sink_receiver import Received, running_receiver
 from tests.support.cluster import cluster, send_traffic, start_all, stop_all
+from tests.support.history import (
+    published_healths,
+    repeated_evaluations,
+    versions_beyond_truth,
+    wait_for_history,
+)
 from tests.support.truth import (
     Traffic,
     events_total,
@@ -170,6 +176,19 @@ async def test_a_worker_killed_mid_stream_loses_nothing_and_resends_only_what_wa
             # A worker killed with requests on the wire cannot know whether the receiver
             # got them: those (one per lane at most) are sent again. Nothing else is.
             assert_each_episode_once([r.json() for r in receiver.requests], resent_at_most=LANES)
+
+            # The re-read input was evaluated again at a later clock: still one row per
+            # evaluation in score_history, from states that counted each event once.
+            history = await wait_for_history(pg_dsn, set(expected))
+            assert {row["account_id"] for row in history} == set(expected)
+            healths = await published_healths(
+                kafka_bootstrap, prefix + "health.scores", int(env["HS_PARTITIONS"])
+            )
+            repeated = repeated_evaluations(history, healths)
+            assert not repeated, repeated
+            assert not versions_beyond_truth(history, expected), versions_beyond_truth(
+                history, expected
+            )
 
             await replay_counts_only_duplicates(workers, kafka_bootstrap, prefix, traffic)
         finally:
