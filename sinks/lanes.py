@@ -35,7 +35,7 @@ from types import TracebackType
 from models.alert_event import AlertEvent
 from sinks.base import AlertSink
 from sinks.delivery import SinkDelivery
-from sinks.postgres_errors import retry_delays
+from sinks.postgres_faults import retry_delays
 
 log = logging.getLogger(__name__)
 

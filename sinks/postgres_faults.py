@@ -15,7 +15,8 @@
         SQLSTATE class 22 data exception (a NUL byte in a text, an invalid
             number), 23 integrity constraint violation (CHECK, NOT NULL,
             UNIQUE), 54 program limit exceeded (an index row too large), 40002
-        asyncpg.exceptions.DataError raised by asyncpg's own encoders (22000)
+        asyncpg.DataError (22000), and the InterfaceError-and-ValueError
+            asyncpg's own encoders raise for a value they cannot send
         any other exception from building the rows (a bug the record trips)
 
 Classified by asyncpg's exception classes and SQLSTATE, never by message text.
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from enum import StrEnum
 from typing import TypeVar
 
@@ -56,6 +57,8 @@ def classify(exc: BaseException) -> Fault:
         if state[:2] in RECORD_CLASSES or state in RECORD_STATES:
             return Fault.RECORD
         return Fault.TRANSIENT
+    if isinstance(exc, asyncpg.InterfaceError) and isinstance(exc, ValueError):
+        return Fault.RECORD  # asyncpg could not encode a value of the row
     if isinstance(exc, OSError | asyncpg.InterfaceError | asyncpg.exceptions.InternalClientError):
         return Fault.TRANSIENT  # TimeoutError and ConnectionError are OSErrors
     return Fault.RECORD
@@ -76,6 +79,16 @@ def describe(exc: BaseException) -> str:
 
 def is_transient(exc: BaseException) -> bool:
     return classify(exc) is Fault.TRANSIENT
+
+
+def retry_delays(
+    first: float = RETRY_FIRST_SECONDS, longest: float = RETRY_MAX_SECONDS
+) -> Iterator[float]:
+    """Seconds to wait before each retry after a transient error: doubling, then `longest`."""
+    delay = first
+    while True:
+        yield delay
+        delay = min(delay * 2, longest)
 
 
 async def retry_transient(

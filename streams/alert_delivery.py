@@ -13,7 +13,7 @@ so a restart notifies nobody twice.
 A record the agent cannot use goes to `health.dlq` byte for byte, reason
 `unusable_output`: a value that is not an alert event, or an alert whose
 recording PostgreSQL refuses as data. Transient PostgreSQL errors are
-retried (`sinks.postgres_errors`).
+retried (`sinks.postgres_faults`).
 """
 
 from __future__ import annotations
@@ -37,13 +37,13 @@ from sinks.alert_history import PostgresRecorder
 from sinks.delivery import DeliveryAttempt, DeliveryRecorder, SinkDelivery
 from sinks.dispatch import SinkSettings, build_sinks
 from sinks.lanes import DeliveryJob, SinkLanes
-from sinks.postgres_errors import is_transient, retry_delays
+from sinks.postgres_faults import is_transient, retry_delays
 from streams.alert_acks import AcksInOrder, InFlight
-from streams.alert_dead_letters import AlertDeadLetters
+from streams.dead_letter_sender import DeadLetterSender
 from streams.pipeline import Pipeline, raw_topic
 from streams.settings import Settings, check_worker_settings
 from streams.storage import Database
-from streams.topics import DLQ
+from streams.topics import ALERTS, DLQ
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class AlertIntake:
         recorder: DeliveryRecorder,
         lanes: SinkLanes,
         acks: AcksInOrder,
-        dead_letters: AlertDeadLetters,
+        dead_letters: DeadLetterSender,
         *,
         is_transient: Callable[[BaseException], bool],
         on_transient: Callable[[], object] = lambda: None,
@@ -245,7 +245,9 @@ def attach_alert_delivery(
     sinks = build_sinks(client, sink_settings(settings))
     log.info("alert sinks: %s", ", ".join(sorted(sinks)) or "none configured")
     metrics = pipeline.metrics
-    dead_letters = AlertDeadLetters(raw_topic(app, settings.topic(DLQ)), metrics.dlq_messages)
+    dead_letters = DeadLetterSender(
+        raw_topic(app, settings.topic(DLQ)), metrics.dlq_messages, ALERTS
+    )
 
     @app.agent(pipeline.alerts_topic, name="deliver-alerts")
     async def deliver_alerts(stream: faust.StreamT[bytes]) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import asyncpg
 import faust
@@ -36,21 +36,9 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
 BATCH_SECONDS = 1.0
-T = TypeVar("T")
 
 # Connecting and migrating are never a record's fault: every failure is waited out.
 CONNECTING_FAILURES = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
-
-
-async def retry_while_postgres_is_down(
-    action: Callable[[], Awaitable[T]],
-    doing: str,
-    on_failure: Callable[[], object] = lambda: None,
-) -> T:
-    """Run `action` until PostgreSQL lets it succeed, backing off, while it fails for
-    want of the database (connection, shutdown, deadlock…); a failure that blames
-    the data written (a constraint, an invalid value) is raised at once."""
-    return await retry_transient(action, doing, on_failure)
 
 
 class Database:
@@ -142,7 +130,7 @@ class HealthStorage:
 
     async def _dead_letter(self, event: EventT[Any], detail: str) -> None:
         rejection = Rejection(RejectReason.UNUSABLE_OUTPUT, detail, event.message.value)
-        await self.dead_letters.send(event, rejection)
+        await self.dead_letters.send(event.message, rejection)
 
 
 def attach_storage(app: faust.App, pipeline: Pipeline, database: Database) -> None:

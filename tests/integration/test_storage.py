@@ -57,10 +57,10 @@ class ConsumedEvent:
 
 class CollectedDeadLetters:
     def __init__(self) -> None:
-        self.sent: list[tuple[ConsumedEvent, Rejection]] = []
+        self.sent: list[tuple[Any, Rejection]] = []
 
-    async def send(self, event: ConsumedEvent, rejection: Rejection) -> None:
-        self.sent.append((event, rejection))
+    async def send(self, message: Any, rejection: Rejection) -> None:
+        self.sent.append((message, rejection))
 
 
 def health(account: str, **fields: Any) -> Health:
@@ -157,7 +157,7 @@ async def test_records_that_are_not_healths_are_dead_lettered_and_tombstones_ski
         ]
         await storage.store(consumed(values))
 
-        assert [event.message.offset for event, _ in dead_letters.sent] == [100, 101]
+        assert [message.offset for message, _ in dead_letters.sent] == [100, 101]
         assert all(r.detail.startswith("not a health: ") for _, r in dead_letters.sent)
         assert "score: Field required" in dead_letters.sent[1][1].detail
         stored = await fetch(scratch_dsn, "SELECT account_id FROM account_health")

@@ -13,6 +13,7 @@ from sinks.postgres_faults import (
     Fault,
     classify,
     describe,
+    retry_delays,
     retry_transient,
     write_isolating,
 )
@@ -44,8 +45,10 @@ RECORD = [
     pg.UntranslatableCharacterError("unsupported Unicode escape sequence"),
     pg.NumericValueOutOfRangeError("value out of range"),
     pg.InvalidTextRepresentationError("invalid input syntax for type json"),
-    # What asyncpg's own encoders raise for a value they cannot send (SQLSTATE 22000).
-    asyncpg.DataError("invalid input for query argument $1: 'x' (must be real number)"),
+    asyncpg.DataError("invalid data"),  # SQLSTATE 22000
+    # What asyncpg's own encoders raise for a value they cannot send: an
+    # InterfaceError that is also a ValueError.
+    pg._base.DataError("invalid input for query argument $1: 'x' (must be real number)"),
     pg.CheckViolationError('new row violates check constraint "score_range"'),
     pg.NotNullViolationError('null value in column "band" violates not-null constraint'),
     pg.UniqueViolationError("duplicate key value violates unique constraint"),
@@ -157,3 +160,8 @@ async def test_a_clean_batch_is_written_in_one_call() -> None:
     table = Table()
     assert await write_isolating(["a", "b", "c"], table.write, retrying(Sleeps())) == []
     assert table.calls == 1 and table.rows == ["a", "b", "c"]
+
+
+def test_retry_delays_double_up_to_the_longest() -> None:
+    delays = retry_delays(first=0.5, longest=4.0)
+    assert [next(delays) for _ in range(6)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]

@@ -12,7 +12,7 @@ from models.health import Band
 from sinks.delivery import DeliveryOutcome, InMemoryRecorder, SinkDelivery
 from sinks.exceptions import RetryableDeliveryError
 from sinks.lanes import DeliveryJob, SinkLanes
-from sinks.postgres_errors import is_transient
+from sinks.postgres_faults import is_transient
 from sinks.retry import RetryPolicy
 
 DEADLINE = 30.0  # generous: every wait below is expected to end in well under a second
