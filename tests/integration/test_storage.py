@@ -126,7 +126,7 @@ async def test_rows_postgres_refuses_as_data_are_dead_lettered_and_the_rest_writ
         assert {row["account_id"] for row in stored} == good
         assert {row["account_id"] for row in history} == good
         sent = dead_letters.sent
-        assert [(event.message.offset, rejection.reason) for event, rejection in sent] == [
+        assert [(message.offset, rejection.reason) for message, rejection in sent] == [
             (102, RejectReason.UNUSABLE_OUTPUT),
             (105, RejectReason.UNUSABLE_OUTPUT),
         ]
@@ -134,7 +134,7 @@ async def test_rows_postgres_refuses_as_data_are_dead_lettered_and_the_rest_writ
         assert "CharacterNotInRepertoireError 22021" in details[0]
         assert "CheckViolationError 23514" in details[1]
         # The dead letter keeps the record's own bytes.
-        assert [r.value for _, r in sent] == [events[n].message.value for n in (2, 5)]
+        assert [m.value for m, _ in sent] == [events[n].message.value for n in (2, 5)]
         written = storage.metrics.registry.get_sample_value(
             "healthscore_pg_rows_written_total", {"table": "score_history"}
         )
