@@ -70,6 +70,10 @@ class EngagementFactors(Strict):
     breadth: Factor
     champion: Factor
     sponsor: Factor
+    # Scored only when the model names key / risk features (EngagementConfig);
+    # the defaults let model files written before them load unchanged.
+    key_features: Factor = Factor(weight=20, curve=Curve([(0, 0), (0.5, 60), (1, 100)]))
+    risk_actions: Factor = Factor(weight=20, curve=Curve([(0, 100), (1, 40), (3, 0)]))
 
 
 class SupportFactors(Strict):
@@ -89,9 +93,19 @@ class CommercialFactors(Strict):
     arr_change: Factor
 
 
+FeatureWeights = dict[str, Annotated[float, Field(gt=0)]]
+
+
 class EngagementConfig(Strict):
     weight: Weight
     factors: EngagementFactors
+    # Features (the `feature` of logins) whose use means the account gets value
+    # (sharing, inviting, integrating…), by weight: `key_features` scores the
+    # weighted share of them used in the baseline window.
+    key_features: FeatureWeights = Field(default_factory=dict)
+    # Features whose use means risk (exporting everything, removing users,
+    # downgrading…): `risk_actions` scores their weighted count in the recent window.
+    risk_features: FeatureWeights = Field(default_factory=dict)
 
 
 class SupportConfig(Strict):

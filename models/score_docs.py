@@ -32,6 +32,16 @@ FACTOR_DOCS: dict[tuple[ComponentName, str], tuple[str, str]] = {
         "time since the executive sponsor (`sponsor_user_id`) last logged in",
         "days",
     ),
+    (ComponentName.ENGAGEMENT, "key_features"): (
+        "weighted share of the model's `key_features` used in the baseline window "
+        "(left out if the model names none)",
+        "share",
+    ),
+    (ComponentName.ENGAGEMENT, "risk_actions"): (
+        "weighted count of the model's `risk_features` used in the recent window "
+        "(left out if the model names none)",
+        "weighted uses",
+    ),
     (ComponentName.SUPPORT, "open_tickets"): (
         "backlog points: per open ticket, priority points x age multiplier",
         "points",
@@ -126,7 +136,9 @@ def render_score_docs(model: HealthModel) -> str:
         "| window | days | used for |",
         "|---|---:|---|",
     ]
-    for name, days in model.windows:
+    # The fields only: iterating the model would also yield its cached `longest`.
+    for name in type(model.windows).model_fields:
+        days = getattr(model.windows, name)
         lines.append(f"| {name} | {days} | {_WINDOW_DOCS.get(name, '')} |")
     lines += [
         "",

@@ -13,6 +13,10 @@ Factors (each mapped to 0-100 by its curve in the model file):
 - champion / sponsor: days since the profile's champion_user_id /
   sponsor_user_id last logged in (the longest window when not at all); left
   out when the profile names nobody.
+- key_features: the weighted share of the model's `key_features` used in the
+  baseline window (1 = all of them); left out when the model names none.
+- risk_actions: the weighted count of the model's `risk_features` used in the
+  recent window; left out when the model names none.
 
 The component has data once any login has been seen.
 """
@@ -102,9 +106,41 @@ def engagement_signals(state: AccountState, ctx: Context) -> list[Signal]:
                 (used, baseline),
             )
         )
+    config = ctx.model.components.engagement
+    if config.key_features:
+        signals.append(_key_features_signal(state, config.key_features, ctx))
+    if config.risk_features:
+        signals.append(_risk_actions_signal(state, config.risk_features, ctx))
     if state.profile is not None:
         signals += _key_people_signals(state, state.profile, ctx)
     return signals
+
+
+def _used_within(
+    state: AccountState, features: dict[str, float], days: int, today: int
+) -> list[str]:
+    """The named features used in the last `days` days, in the model's order."""
+    used = state.features
+    return [name for name in features if name in used and today - used[name] < days]
+
+
+def _key_features_signal(state: AccountState, weights: dict[str, float], ctx: Context) -> Signal:
+    baseline = ctx.model.windows.baseline
+    used = _used_within(state, weights, baseline, ctx.today)
+    share = sum(weights[name] for name in used) / sum(weights.values())
+    curve = ctx.model.components.engagement.factors.key_features.curve
+    missing = [name for name in weights if name not in used]
+    return Signal(
+        ENGAGEMENT, "key_features", curve.at(share), _key_features_text, (used, missing, baseline)
+    )
+
+
+def _risk_actions_signal(state: AccountState, weights: dict[str, float], ctx: Context) -> Signal:
+    recent = ctx.model.windows.recent
+    used = _used_within(state, weights, recent, ctx.today)
+    count = sum(weights[name] for name in used)
+    curve = ctx.model.components.engagement.factors.risk_actions.curve
+    return Signal(ENGAGEMENT, "risk_actions", curve.at(count), _risk_text, (used, recent))
 
 
 def _key_people_signals(state: AccountState, profile: AccountProfile, ctx: Context) -> list[Signal]:
@@ -125,6 +161,24 @@ def _key_people_signals(state: AccountState, profile: AccountProfile, ctx: Conte
             days = max(0, ctx.today - record[0])
             signals.append(Signal(ENGAGEMENT, factor, curve.at(days), _person_text, (who, days)))
     return signals
+
+
+def _key_features_text(used: list[str], missing: list[str], baseline: int) -> str:
+    total = len(used) + len(missing)
+    if not missing:
+        return f"Uses all {plural(total, 'key feature')} ({', '.join(used)})"
+    if not used:
+        return f"None of the {plural(total, 'key feature')} used in the last {baseline} days"
+    return (
+        f"Uses {len(used)} of {plural(total, 'key feature')} in the last {baseline} days; "
+        f"not {', '.join(missing)}"
+    )
+
+
+def _risk_text(used: list[str], recent: int) -> str:
+    if not used:
+        return f"No risk actions in the last {recent} days"
+    return f"Risk actions in the last {recent} days: {', '.join(used)}"
 
 
 def _never_text(who: str, days: int) -> str:

@@ -7,7 +7,8 @@ import pytest
 from models.components import Signal, engagement_signals
 from models.components.engagement import user_days
 from models.events import Event
-from tests.unit.test_model_factories import ago, build, context, login, profile
+from models.model_config import HealthModel
+from tests.unit.test_model_factories import MODEL, ago, build, context, login, profile
 
 
 def values(signals: list[Signal]) -> dict[str, float]:
@@ -84,3 +85,55 @@ def test_silence_drives_trend_and_recency_to_zero() -> None:
     state = build([login("u", ago(d)) for d in range(30)])
     later = values(engagement_signals(state, context(ago(-60))))
     assert later == {"trend": 0, "stickiness": 0, "recency": 0}
+
+
+def with_features(key: dict[str, float], risk: dict[str, float]) -> HealthModel:
+    data = MODEL.model_dump(mode="json")
+    data["components"]["engagement"].update(key_features=key, risk_features=risk)
+    return HealthModel.model_validate(data)
+
+
+def test_key_features_score_the_weighted_share_used_and_name_the_missing_ones() -> None:
+    model = with_features({"share": 3, "invite": 1, "integrate": 1}, {})
+    events = [
+        login("u", ago(2), feature="share"),
+        login("u", ago(5), feature="invite"),
+        login("u", ago(45), feature="integrate"),  # outside the 30-day baseline
+        login("u", ago(1), feature="reports"),  # not a key feature
+    ]
+    signals = {s.factor: s for s in engagement_signals(build(events), context(model=model))}
+    share = 4 / 5  # share 3 + invite 1 of 5
+    assert signals["key_features"].value == pytest.approx(60 + 40 * (share - 0.5) / 0.5)
+    assert signals["key_features"].text == (
+        "Uses 2 of 3 key features in the last 30 days; not integrate"
+    )
+    assert "risk_actions" not in signals, "the model names no risk features"
+
+
+def test_risk_actions_in_the_recent_window_pull_engagement_down() -> None:
+    model = with_features({}, {"export_all": 2, "remove_user": 1})
+    calm = [login("u", ago(1)), login("u", ago(20), feature="export_all")]
+    leaving = [*calm, login("u", ago(3), feature="export_all")]
+    score_of = {
+        name: {s.factor: s for s in engagement_signals(build(ev), context(model=model))}
+        for name, ev in (("calm", calm), ("leaving", leaving))
+    }
+    assert score_of["calm"]["risk_actions"].value == 100
+    assert score_of["leaving"]["risk_actions"].value == pytest.approx(40 - 40 * (2 - 1) / 2)
+    assert score_of["leaving"]["risk_actions"].text == (
+        "Risk actions in the last 7 days: export_all"
+    )
+    assert "key_features" not in score_of["calm"]
+
+
+def test_a_model_file_without_key_or_risk_features_scores_as_before() -> None:
+    data = MODEL.model_dump(mode="json")
+    for name in ("key_features", "risk_features"):
+        del data["components"]["engagement"][name]
+    for name in ("key_features", "risk_actions"):
+        del data["components"]["engagement"]["factors"][name]
+    older = HealthModel.model_validate(data)
+    state = build(scenario())
+    assert values(engagement_signals(state, context(model=older))) == values(
+        engagement_signals(state, context())
+    )
