@@ -38,12 +38,12 @@ from models.backtest_metrics import Ranking, ranking
 from models.events import RenewalStatus
 from models.model_config import HealthModel
 from models.scoring import score
-from models.state import AccountState, apply_event, new_state
-from streams.backtest_history import Outcome, replay_order, scan
+from models.state import AccountState
+from streams.backtest_history import Outcome, scan
+from streams.backtest_replay import replay
 
 PREDICTORS = ("health_score", "days_since_login", "nps")
 Contracted = Literal["separate", "retained", "churn"]
-PROGRESS_EVERY = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,40 +113,24 @@ def run_backtest(
         earliest = found.first_at + timedelta(days=options.min_history_days + max(options.days))
         eligible = [o for o in found.outcomes if o.at >= earliest]
     result.evaluated = len(eligible)
+    # Snapshot key: outcome index * len(days) + position of the horizon in days.
+    count = len(options.days)
     schedule = sorted(
-        (o.at - timedelta(days=d), i, d) for i, o in enumerate(eligible) for d in options.days
+        (o.at - timedelta(days=d), o.account_id, i * count + j)
+        for i, o in enumerate(eligible)
+        for j, d in enumerate(options.days)
     )
-    states: dict[str, AccountState] = {}
-    snapshots: dict[tuple[int, int], Sample] = {}
+    snapshots: dict[int, Sample] = {}
     history_start = found.first_at
 
-    def take(at: datetime, index: int, days: int) -> None:
-        outcome = eligible[index]
-        state = states.get(outcome.account_id) or new_state(outcome.account_id)
-        snapshots[(index, days)] = _sample(outcome, days, at, state, model, history_start)
+    def take(key: int, at: datetime, state: AccountState) -> None:
+        index, position = divmod(key, count)
+        days = options.days[position]
+        snapshots[key] = _sample(eligible[index], days, at, state, model, history_start)
 
-    pointer = seen = 0
-    for event in replay_order(path, found.in_order):
-        seen += 1
-        if progress is not None and seen % PROGRESS_EVERY == 0:
-            print(f"\rbacktest: {seen:,}/{found.lines:,} events", end="", file=progress, flush=True)
-        if event is None:
-            result.invalid += 1
-            continue
-        while pointer < len(schedule) and schedule[pointer][0] <= event.occurred_at:
-            take(*schedule[pointer])
-            pointer += 1
-        state = states.get(event.account_id)
-        if state is None:
-            state = states[event.account_id] = new_state(event.account_id)
-        apply_event(state, event, model, event.occurred_at)
-    for entry in schedule[pointer:]:
-        take(*entry)
-    if progress is not None:
-        print(f"\rbacktest: {seen:,}/{found.lines:,} events", file=progress, flush=True)
-    result.accounts = len(states)
-    for days in options.days:
-        samples = [snapshots[(i, days)] for i in range(len(eligible))]
+    result.invalid, result.accounts = replay(path, found, schedule, model, take, progress)
+    for position, days in enumerate(options.days):
+        samples = [snapshots[i * count + position] for i in range(len(eligible))]
         result.horizons.append(_evaluate(days, samples, options))
     result.seconds = time.monotonic() - started
     return result
