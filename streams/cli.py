@@ -6,7 +6,10 @@ import argparse
 import sys
 
 from models.exceptions import HealthscoreError
+from streams.demo_profiles import PROFILES
 from streams.settings import load_settings
+
+PROFILE_NAMES = tuple(PROFILES)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -50,7 +53,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _demo_history(args: argparse.Namespace) -> int:
     from streams.demo_history import run_demo_history
 
-    return run_demo_history(args.accounts, args.days, args.out, args.seed, args.end)
+    return run_demo_history(args.accounts, args.days, args.out, args.seed, args.end, args.profile)
 
 
 def _backtest(args: argparse.Namespace) -> int:
@@ -145,6 +148,12 @@ def parser() -> argparse.ArgumentParser:
     history.add_argument("--out", default="history.jsonl", help="JSONL file to write")
     history.add_argument("--seed", type=int, default=7)
     history.add_argument("--end", default=None, help="last simulated day (default: yesterday)")
+    history.add_argument(
+        "--profile",
+        choices=PROFILE_NAMES,
+        default=PROFILE_NAMES[0],
+        help="the kind of product simulated (default: the demo; see streams/demo_profiles.py)",
+    )
     history.set_defaults(run=_demo_history)
 
     backtest = commands.add_parser(
