@@ -58,15 +58,23 @@ def _demo_history(args: argparse.Namespace) -> int:
 
 def _backtest(args: argparse.Namespace) -> int:
     from streams.backtest_report import run_backtest_cli
+    from streams.backtest_samples import BacktestOptions
 
-    return run_backtest_cli(
-        args.history,
+    options = BacktestOptions(
         days=args.days,
         k=args.k,
-        json_out=args.json,
-        plot_out=args.plot,
         contracted=args.contracted,
         min_history_days=args.min_history_days,
+        min_confidence=args.min_confidence,
+        resamples=args.resamples,
+        seed=args.seed,
+        refit_days=args.refit_days,
+    )
+    return run_backtest_cli(
+        args.history,
+        options,
+        json_out=args.json,
+        plot_out=args.plot,
         model_path=args.model or _model_setting(),
     )
 
@@ -160,7 +168,9 @@ def parser() -> argparse.ArgumentParser:
         "backtest", help="how well the score N days before renewal outcomes predicted churn"
     )
     backtest.add_argument("history", help='JSONL file of {"topic": ..., "event": {...}} lines')
-    backtest.add_argument("--days", type=_days, default=(60, 90), help="horizons (default 60,90)")
+    backtest.add_argument(
+        "--days", type=_days, default=(30, 60, 90), help="horizons (default 30,60,90)"
+    )
     backtest.add_argument(
         "--k", type=_positive, default=None, help="precision@k (default: the number of churners)"
     )
@@ -177,6 +187,22 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=30,
         help="skip outcomes whose snapshot falls this soon after the history starts",
+    )
+    backtest.add_argument(
+        "--min-confidence",
+        type=float,
+        default=0.5,
+        help="below this confidence an outcome has too little data: reported apart (default 0.5)",
+    )
+    backtest.add_argument(
+        "--resamples", type=int, default=1000, help="bootstrap resamples for the 95%% intervals"
+    )
+    backtest.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    backtest.add_argument(
+        "--refit-days",
+        type=_positive,
+        default=30,
+        help="the logistic-regression baseline is refitted this often, out of time (default 30)",
     )
     backtest.add_argument("--model", default=None, help="model YAML (default: HS_MODEL)")
     backtest.set_defaults(run=_backtest)
