@@ -57,8 +57,8 @@ def _demo_history(args: argparse.Namespace) -> int:
 
 
 def _backtest(args: argparse.Namespace) -> int:
-    from streams.backtest_report import run_backtest_cli
-    from streams.backtest_samples import BacktestOptions
+    from streams.backtest.report import run_backtest_cli
+    from streams.backtest.samples import BacktestOptions
 
     options = BacktestOptions(
         days=args.days,

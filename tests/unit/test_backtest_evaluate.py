@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from streams.backtest_evaluate import evaluate, out_of_time
-from streams.backtest_logistic import INSTALL_HINT, Fitted, Inputs
-from streams.backtest_samples import BacktestOptions, Sample
+from streams.backtest.evaluate import evaluate, out_of_time
+from streams.backtest.logistic import INSTALL_HINT, Fitted, Inputs
+from streams.backtest.samples import BacktestOptions, Sample
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 OPTIONS = BacktestOptions(resamples=200)

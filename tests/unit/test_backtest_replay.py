@@ -10,8 +10,8 @@ from pathlib import Path
 from models.events import TOPIC_EVENTS, Event
 from models.model_config import load_model
 from models.state import AccountState, apply_event, new_state
-from streams.backtest_history import scan
-from streams.backtest_replay import replay
+from streams.backtest.history import scan
+from streams.backtest.replay import replay
 
 MODEL = load_model()
 START = datetime(2025, 1, 1, tzinfo=UTC)

@@ -2,11 +2,11 @@
 
 The history (see streams/demo_history.py for the format) is replayed in
 `occurred_at` order through the workers' own pure code (`apply_events`,
-`score`; streams/backtest_replay.py). For each renewal outcome and each
+`score`; streams/backtest/replay.py). For each renewal outcome and each
 horizon N, a snapshot is scheduled at outcome time - N days and taken when the
 replay clock reaches it, before any event at or after that moment is applied:
 the score sees exactly what a worker would have known then, scored with `now`
-= that moment (streams/backtest_samples.py says what a snapshot records).
+= that moment (streams/backtest/samples.py says what a snapshot records).
 
 Classes: `churned` is the positive class, `renewed` and `expanded` the
 negative one. `contracted` is ambiguous — the logo stays, revenue leaves, and
@@ -17,7 +17,7 @@ class instead.
 
 Every horizon evaluates the same outcomes: those whose earliest snapshot lies
 at least `min_history_days` after the history's first event (earlier ones
-would score a cold start, not the account). streams/backtest_evaluate.py
+would score a cold start, not the account). streams/backtest/evaluate.py
 turns each horizon's samples into figures.
 """
 
@@ -32,12 +32,10 @@ from typing import TextIO
 
 from models.model_config import HealthModel
 from models.state import AccountState
-from streams.backtest_evaluate import Horizon, evaluate
-from streams.backtest_history import Outcome, scan
-from streams.backtest_replay import replay
-from streams.backtest_samples import BacktestOptions, Contracted, Sample, is_churn, take_sample
-
-__all__ = ["BacktestOptions", "BacktestResult", "Contracted", "is_churn", "run_backtest"]
+from streams.backtest.evaluate import Horizon, evaluate
+from streams.backtest.history import Outcome, scan
+from streams.backtest.replay import replay
+from streams.backtest.samples import BacktestOptions, Sample, take_sample
 
 
 @dataclass(slots=True)

@@ -2,7 +2,7 @@
 
 Which samples: the *compared* ones (churned, or renewed/expanded, and
 contracted as `--contracted` says) that have enough data (see
-streams/backtest_samples.py); those with too little are counted apart.
+streams/backtest/samples.py); those with too little are counted apart.
 
 Predictors, as risks (higher = more likely to churn):
 
@@ -12,7 +12,7 @@ Predictors, as risks (higher = more likely to churn):
   median of the others (how many is in `imputed`).
 - component.NAME / factor.COMPONENT.FACTOR: 100 - that component's or factor's
   own value, over the samples where it had data (its `n`).
-- logistic_regression: out of time (streams/backtest_logistic.py), on the
+- logistic_regression: out of time (streams/backtest/logistic.py), on the
   samples some fold could predict; `out_of_time` reports the other predictors
   on exactly those samples too, and the interval of AUC(health score) -
   AUC(logistic regression) from the same (paired) resamples.
@@ -31,8 +31,8 @@ from models.backtest_calibration import Bin, by_band, by_decile
 from models.backtest_metrics import Ranking, ranking
 from models.backtest_split import walk_forward
 from models.health import Band
-from streams.backtest_logistic import Fitted, Inputs, MissingExtraError, fit_predict
-from streams.backtest_samples import BacktestOptions, Sample
+from streams.backtest.logistic import Fitted, Inputs, MissingExtraError, fit_predict
+from streams.backtest.samples import BacktestOptions, Sample
 
 BANDS = (Band.CRITICAL.value, Band.AT_RISK.value, Band.HEALTHY.value)
 Risk = Callable[[Sample], float | None]

@@ -12,9 +12,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from streams.backtest import BacktestResult
-from streams.backtest_evaluate import Horizon, Predictor
-from streams.backtest_json import OUTCOMES, score_summary
+from streams.backtest.document import OUTCOMES, score_summary
+from streams.backtest.evaluate import Horizon, Predictor
+from streams.backtest.run import BacktestResult
 
 LABELS = {
     "health_score": "health score",

@@ -10,9 +10,9 @@ from typing import Any
 import orjson
 
 from models.backtest_calibration import Bin
-from streams.backtest import BacktestResult
-from streams.backtest_evaluate import Horizon, OutOfTime, Predictor
-from streams.backtest_samples import Sample
+from streams.backtest.evaluate import Horizon, OutOfTime, Predictor
+from streams.backtest.run import BacktestResult
+from streams.backtest.samples import Sample
 
 OUTCOMES = ("churned", "contracted", "renewed", "expanded")
 

@@ -22,7 +22,7 @@ from models.events import RenewalStatus
 from models.model_config import HealthModel
 from models.scoring import factor_values, score
 from models.state import AccountState
-from streams.backtest_history import Outcome
+from streams.backtest.history import Outcome
 
 Contracted = Literal["separate", "retained", "churn"]
 

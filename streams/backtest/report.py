@@ -1,5 +1,5 @@
-"""The backtest's outputs: the terminal tables (streams/backtest_table.py), a JSON document
-(streams/backtest_json.py) and a PNG plot; and the command that writes them."""
+"""The backtest's outputs: the terminal tables (streams/backtest/table.py), a JSON document
+(streams/backtest/document.py) and a PNG plot; and the command that writes them."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from streams.backtest import BacktestOptions, BacktestResult
-from streams.backtest_json import write_json
-from streams.backtest_logistic import MISSING_SKLEARN
-from streams.backtest_table import print_table
+from streams.backtest.document import write_json
+from streams.backtest.logistic import MISSING_SKLEARN
+from streams.backtest.run import BacktestResult
+from streams.backtest.samples import BacktestOptions
+from streams.backtest.table import print_table
 
 
 def _figure(value: float | None, digits: int = 3) -> str:
@@ -66,7 +67,7 @@ def run_backtest_cli(
     model_path: str | None,
 ) -> int:
     from models.model_config import load_model
-    from streams.backtest import run_backtest
+    from streams.backtest.run import run_backtest
 
     if not Path(history).is_file():
         print(f"healthscore: no history file at {history}", file=sys.stderr)

@@ -26,7 +26,7 @@ from typing import TextIO
 from models.event_records import Foldable
 from models.model_config import HealthModel
 from models.state import AccountState, apply_events, new_state, utc_day
-from streams.backtest_history import Scan, replay_order
+from streams.backtest.history import Scan, replay_order
 
 PROGRESS_EVERY = 100_000
 
