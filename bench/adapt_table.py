@@ -11,7 +11,8 @@ history (seeded, ending on a fixed day) to a temporary directory, runs
 At the end it prints a markdown table — per profile and horizon, the AUC and
 95 % interval of the default model, days since the last login, mean NPS (where
 the product has surveys) and the logistic regression fitted out of time, with
-the model's AUC on the regression's own samples — and writes every figure
+the model's AUC on the regression's own samples and the 95 % interval of the
+difference between the two — and writes every figure
 (without the per-sample rows) to bench/results/adapt-<time>.json.
 """
 
@@ -62,14 +63,16 @@ def _row(profile: str, h: Horizon, has_nps: bool) -> str:
         _auc(h.predictors["nps"]) if has_nps else "no surveys",
         f"{_auc(learned)} n={learned.n}" if learned else f"- ({oot.skipped})",
         _auc(same) if same else "-",
+        f"{oot.difference[0]:+.2f} to {oot.difference[1]:+.2f}" if oot.difference else "-",
     ]
     return "| " + " | ".join(cells) + " |"
 
 
 HEADER = (
     "| profile | days | ranked (churned) | too little data | health score | "
-    "days since login | mean NPS | logistic, out of time | health score, same samples |\n"
-    "|---|---:|---:|---:|---|---|---|---|---|"
+    "days since login | mean NPS | logistic, out of time | health score, same samples | "
+    "score minus logistic, 95 % |\n"
+    "|---|---:|---:|---:|---|---|---|---|---|---|"
 )
 
 

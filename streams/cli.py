@@ -191,8 +191,9 @@ def parser() -> argparse.ArgumentParser:
     backtest.add_argument(
         "--min-confidence",
         type=float,
-        default=0.5,
-        help="below this confidence an outcome has too little data: reported apart (default 0.5)",
+        default=None,
+        help="below this confidence an outcome has too little data: reported apart "
+        "(default: the model's alerts.min_confidence, 0.25)",
     )
     backtest.add_argument(
         "--resamples", type=int, default=1000, help="bootstrap resamples for the 95%% intervals"

@@ -23,7 +23,7 @@ DEFINITIONS = {
     "precision_at_k": "share of churners among the k riskiest; k defaults to the churners",
     "lift": "precision@k / base churn rate",
     "too_little_data": "confidence (share of the model's weight with data) below "
-    "min_confidence: counted apart, not ranked",
+    "min_confidence (by default the model's alerts.min_confidence): counted apart, not ranked",
     "components_and_factors": "100 - the component's or factor's own 0-100 value, over the "
     "samples where it had data (n)",
     "logistic_regression": "behavioural counts + per-feature use in the last 30 days, refitted "

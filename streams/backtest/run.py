@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -35,7 +35,7 @@ from models.state import AccountState
 from streams.backtest.evaluate import Horizon, evaluate
 from streams.backtest.history import Outcome, scan
 from streams.backtest.replay import replay
-from streams.backtest.samples import BacktestOptions, Sample, take_sample
+from streams.backtest.samples import BacktestOptions, Sample, min_confidence, take_sample
 
 
 @dataclass(slots=True)
@@ -60,6 +60,7 @@ def run_backtest(
     started = time.monotonic()
     if not options.days or min(options.days) < 1:
         raise ValueError("every horizon must be at least 1 day")
+    options = replace(options, min_confidence=min_confidence(options, model))
     found = scan(path)
     result = BacktestResult(str(path), model.version, options, lines=found.lines)
     result.first_at, result.last_at = found.first_at, found.last_at

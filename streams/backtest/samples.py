@@ -6,9 +6,12 @@ band and confidence, each component and each factor's own value
 (`models.scoring.factor_values`), and the baselines' inputs
 (`models.backtest_baselines`).
 
-Too little data: a sample whose confidence (the share of the model's weight
-that had data) is below `min_confidence` is reported apart, never ranked among
-the others — its score is mostly the neutral default, not a judgement.
+Too little data: a sample whose confidence (the share of the model's component
+weight that had any data) is below `min_confidence` — by default the model's
+own `alerts.min_confidence` (0.25), the line below which a score raises no
+alert: e.g. only a profile, or only survey answers — is reported apart, never
+ranked among the others. Its score is mostly the neutral default, not a
+judgement of the account.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ class BacktestOptions:
     k: int | None = None  # None: the number of churners
     contracted: Contracted = "separate"
     min_history_days: int = 30
-    min_confidence: float = 0.5
+    min_confidence: float | None = None  # None: the model's alerts.min_confidence
     resamples: int = 1000  # bootstrap resamples per horizon
     seed: int = 0
     refit_days: int = 30  # the learned baseline is refitted this often (out of time)
@@ -61,6 +64,13 @@ class Sample:
     nps: float | None
     behaviour: dict[str, float]
     features_used: list[str]
+
+
+def min_confidence(options: BacktestOptions, model: HealthModel) -> float:
+    """The confidence below which an outcome has too little data to be ranked."""
+    if options.min_confidence is not None:
+        return options.min_confidence
+    return model.alerts.min_confidence
 
 
 def is_churn(status: RenewalStatus, contracted: Contracted) -> bool | None:
@@ -93,7 +103,7 @@ def take_sample(
         score=health.score,
         band=health.band.value,
         confidence=health.confidence,
-        enough_data=health.confidence >= options.min_confidence,
+        enough_data=health.confidence >= min_confidence(options, model),
         components=dict(health.components),
         factors=factor_values(state, at, model),
         days_since_login=silence if silence is not None else max(0.0, since_start),

@@ -153,7 +153,7 @@ def print_table(result: BacktestResult, console: Console) -> None:
         f"renewal outcomes: {outcomes or 'none'}; {result.evaluated} evaluated, the rest "
         f"too early in the history. Churned = positive class; contracted: "
         f"{CONTRACTED[options.contracted]}. Too little data = confidence below "
-        f"{options.min_confidence:g} (under that share of the model's weight had data): "
+        f"{options.min_confidence or 0:g} (under that share of the model's weight had data): "
         f"counted apart, not ranked. Intervals: {options.resamples} bootstrap resamples, "
         f"seed {options.seed}."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -195,3 +196,15 @@ def test_an_account_with_too_little_data_is_reported_apart_not_scored_as_neutral
     assert horizon.predictors["health_score"].ranking.auc == 1.0
     thin = next(s for s in horizon.samples if s.account_id == "c")
     assert (thin.score, thin.confidence, thin.enough_data) == (50.0, 0.0, False)
+
+
+def test_too_little_data_follows_the_models_alert_threshold_unless_told(tmp_path: Path) -> None:
+    path = _write(tmp_path / "h.jsonl", _history("a", "churned", 3) + _history("b", "renewed", 9))
+    strict = MODEL.model_copy(
+        update={"alerts": MODEL.alerts.model_copy(update={"min_confidence": 0.9})}
+    )
+    # Logins and NPS answers only: engagement and sentiment, 60 % of the weight.
+    assert run_backtest(path, MODEL, OPTIONS).horizons[0].too_little.n == 0
+    assert run_backtest(path, strict, OPTIONS).horizons[0].too_little.n == 2
+    told = replace(OPTIONS, min_confidence=0.5)
+    assert run_backtest(path, strict, told).horizons[0].too_little.n == 0
