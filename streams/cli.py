@@ -196,7 +196,10 @@ def parser() -> argparse.ArgumentParser:
         "(default: the model's alerts.min_confidence, 0.25)",
     )
     backtest.add_argument(
-        "--resamples", type=int, default=1000, help="bootstrap resamples for the 95%% intervals"
+        "--resamples",
+        type=_positive,
+        default=1000,
+        help="bootstrap resamples for the 95%% intervals",
     )
     backtest.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     backtest.add_argument(
