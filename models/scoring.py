@@ -169,6 +169,21 @@ def score(state: AccountState, now: datetime, model: HealthModel) -> Health:
     )
 
 
+def factor_values(state: AccountState, now: datetime, model: HealthModel) -> dict[str, float]:
+    """Each factor's own 0-100 value as of `now`, keyed "component.factor".
+
+    The values `score` weighs, read one by one (e.g. to ask how well a single
+    factor predicts churn); a factor without data is absent.
+    """
+    seconds = int(now.timestamp())
+    ctx = Context(model=model, now=seconds, today=seconds // DAY_SECONDS)
+    return {
+        f"{signal.component.value}.{signal.factor}": signal.value
+        for signals in _SIGNALS.values()
+        for signal in signals(state, ctx)
+    }
+
+
 _NO_PROFILE = dict.fromkeys(PROFILE_FIELDS)
 _profile_values = attrgetter(*PROFILE_FIELDS)
 

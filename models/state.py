@@ -18,6 +18,7 @@ import binascii
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timezone, tzinfo
+from operator import itemgetter
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -93,7 +94,7 @@ def new_state(account_id: str) -> AccountState:
 
 def utc_day(moment: datetime) -> int:
     """Days since 1970-01-01 of the UTC date of `moment`."""
-    return int(moment.timestamp()) // DAY_SECONDS
+    return _epoch_seconds(moment) // DAY_SECONDS
 
 
 def date_day(value: date) -> int:
@@ -218,17 +219,43 @@ def prune(state: AccountState, model: HealthModel, today: int) -> None:
     """
     first_day = today - model.longest_window_days
     first_second = first_day * DAY_SECONDS
-    state.seen = {d: ids for d, ids in state.seen.items() if d >= first_day}
-    state.users = {u: r for u, r in state.users.items() if r[0] >= first_day}
-    state.features = {f: d for f, d in state.features.items() if d >= first_day}
-    state.tickets = {t: r for t, r in state.tickets.items() if r[T_LAST] >= first_second}
-    state.respondents = {k: r for k, r in state.respondents.items() if r[R_AT] >= first_second}
-    state.contracts = {
-        k: r
-        for k, r in state.contracts.items()
-        if r[C_AT] >= first_second or r[C_RENEWAL_DAY] >= today
-    }
+    # An account prunes once per active day and usually finds little to drop: a
+    # C-level min() tells whether anything must go, and the few that must are
+    # deleted in place rather than every dict being rebuilt.
+    seen = state.seen
+    if seen:
+        for day in range(min(seen), first_day):
+            seen.pop(day, None)
+    _drop(state.users, _FIRST, first_day)
+    _drop(state.features, None, first_day)
+    _drop(state.tickets, _TICKET_LAST, first_second)
+    _drop(state.respondents, _ANSWERED_AT, first_second)
+    if state.contracts:
+        state.contracts = {
+            k: r
+            for k, r in state.contracts.items()
+            if r[C_AT] >= first_second or r[C_RENEWAL_DAY] >= today
+        }
     state.pruned_day = today
+
+
+_FIRST = itemgetter(0)
+_TICKET_LAST = itemgetter(T_LAST)
+_ANSWERED_AT = itemgetter(R_AT)
+
+
+def _drop(records: dict[str, Any], time_of: Callable[[Any], int] | None, first: int) -> None:
+    """Delete the records whose time (`time_of(record)`, or the record itself) is before `first`."""
+    times = records.values() if time_of is None else map(time_of, records.values())
+    if not records or min(times) >= first:
+        return
+    stale = [
+        key
+        for key, record in records.items()
+        if (record if time_of is None else time_of(record)) < first
+    ]
+    for key in stale:
+        del records[key]
 
 
 def _apply_login(

@@ -6,7 +6,10 @@ import argparse
 import sys
 
 from models.exceptions import HealthscoreError
+from streams.demo_profiles import PROFILES
 from streams.settings import load_settings
+
+PROFILE_NAMES = tuple(PROFILES)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -50,20 +53,28 @@ def _demo(args: argparse.Namespace) -> int:
 def _demo_history(args: argparse.Namespace) -> int:
     from streams.demo_history import run_demo_history
 
-    return run_demo_history(args.accounts, args.days, args.out, args.seed, args.end)
+    return run_demo_history(args.accounts, args.days, args.out, args.seed, args.end, args.profile)
 
 
 def _backtest(args: argparse.Namespace) -> int:
-    from streams.backtest_report import run_backtest_cli
+    from streams.backtest.report import run_backtest_cli
+    from streams.backtest.samples import BacktestOptions
 
-    return run_backtest_cli(
-        args.history,
+    options = BacktestOptions(
         days=args.days,
         k=args.k,
-        json_out=args.json,
-        plot_out=args.plot,
         contracted=args.contracted,
         min_history_days=args.min_history_days,
+        min_confidence=args.min_confidence,
+        resamples=args.resamples,
+        seed=args.seed,
+        refit_days=args.refit_days,
+    )
+    return run_backtest_cli(
+        args.history,
+        options,
+        json_out=args.json,
+        plot_out=args.plot,
         model_path=args.model or _model_setting(),
     )
 
@@ -145,13 +156,21 @@ def parser() -> argparse.ArgumentParser:
     history.add_argument("--out", default="history.jsonl", help="JSONL file to write")
     history.add_argument("--seed", type=int, default=7)
     history.add_argument("--end", default=None, help="last simulated day (default: yesterday)")
+    history.add_argument(
+        "--profile",
+        choices=PROFILE_NAMES,
+        default=PROFILE_NAMES[0],
+        help="the kind of product simulated (default: the demo; see streams/demo_profiles.py)",
+    )
     history.set_defaults(run=_demo_history)
 
     backtest = commands.add_parser(
         "backtest", help="how well the score N days before renewal outcomes predicted churn"
     )
     backtest.add_argument("history", help='JSONL file of {"topic": ..., "event": {...}} lines')
-    backtest.add_argument("--days", type=_days, default=(60, 90), help="horizons (default 60,90)")
+    backtest.add_argument(
+        "--days", type=_days, default=(30, 60, 90), help="horizons (default 30,60,90)"
+    )
     backtest.add_argument(
         "--k", type=_positive, default=None, help="precision@k (default: the number of churners)"
     )
@@ -168,6 +187,26 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=30,
         help="skip outcomes whose snapshot falls this soon after the history starts",
+    )
+    backtest.add_argument(
+        "--min-confidence",
+        type=float,
+        default=None,
+        help="below this confidence an outcome has too little data: reported apart "
+        "(default: the model's alerts.min_confidence, 0.25)",
+    )
+    backtest.add_argument(
+        "--resamples",
+        type=_positive,
+        default=1000,
+        help="bootstrap resamples for the 95%% intervals",
+    )
+    backtest.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    backtest.add_argument(
+        "--refit-days",
+        type=_positive,
+        default=30,
+        help="the logistic-regression baseline is refitted this often, out of time (default 30)",
     )
     backtest.add_argument("--model", default=None, help="model YAML (default: HS_MODEL)")
     backtest.set_defaults(run=_backtest)

@@ -11,6 +11,12 @@ trouble later (the champion leaves, a budget is cut) or out of it, about once
 every three years on average. Contracts renew yearly; at each renewal the
 account churns with probability `CHURN_AT_ZERO_HEALTH · (1 - health)²`, so
 churn follows hidden health without being decided by it.
+
+How that health shows in the events depends on the product simulated: a
+`Profile` (streams/demo_profiles.py) sets how often users log in, how many
+there are, which features exist and which of them matter, whether tickets and
+NPS answers exist and how closely they follow health. The default profile is
+the demo's.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from models.events import Role
+from streams.demo_profiles import DEFAULT, Profile
 
 SEGMENTS = {
     "enterprise": (120_000, 600_000, 60),
@@ -31,7 +38,6 @@ REGIONS = ("na", "emea", "apac", "latam")
 LINES = ("analytics", "payments", "workflow")
 OWNERS = ("dana", "lee", "morgan", "sam", "alex", "kim")
 STAGES = ("onboarding", "adoption", "adoption", "adoption", "renewal")
-FEATURES = ("reports", "dashboards", "alerts", "exports", "api", "sso", "workflows", "billing")
 ROLES = tuple(Role)
 TROUBLE_PER_DAY = 0.001  # chance per account and day that its target changes
 CHURN_AT_ZERO_HEALTH = 0.75
@@ -84,8 +90,8 @@ class Account:
         return self.users[0]
 
     @property
-    def sponsor(self) -> str:
-        return self.users[1]
+    def sponsor(self) -> str | None:
+        return self.users[1] if len(self.users) > 1 else None
 
     def next_id(self, kind: str) -> str:
         self.seq += 1
@@ -93,16 +99,24 @@ class Account:
 
 
 class Company:
-    def __init__(self, accounts: int, start: date, seed: int = 7) -> None:
+    def __init__(
+        self, accounts: int, start: date, seed: int = 7, profile: Profile = DEFAULT
+    ) -> None:
         self.rng = random.Random(seed)
+        self.profile = profile
+        valued = {f for f, _ in profile.value_features} | set(profile.risk_features)
+        self.plain_features = tuple(f for f in profile.features if f not in valued)
         self.accounts = [self._new_account(i, start) for i in range(accounts)]
 
     def _new_account(self, index: int, start: date) -> Account:
         rng = self.rng
         segment = rng.choices(list(SEGMENTS), weights=(2, 5, 8))[0]
         low, high, seats = SEGMENTS[segment]
-        users = [f"u{index:04d}-{n}" for n in range(max(3, int(rng.gauss(seats, seats / 4))))]
-        roles = {users[0]: Role.DEPARTMENT_MANAGER, users[1]: Role.BUSINESS_EXECUTIVE}
+        count = self.profile.seats or max(3, int(rng.gauss(seats, seats / 4)))
+        users = [f"u{index:04d}-{n}" for n in range(count)]
+        roles = {users[0]: Role.DEPARTMENT_MANAGER}
+        if count > 1:
+            roles[users[1]] = Role.BUSINESS_EXECUTIVE
         for user in users[2:]:
             roles[user] = rng.choices(ROLES, weights=(1, 1, 3, 12, 2, 4))[0]
         health = rng.uniform(0.35, 0.95)
@@ -171,8 +185,9 @@ class Company:
                 continue
             self._drift(account, fraction)
             self._logins(account, today, fraction, events["logins"])
-            self._tickets(account, today, fraction, events["tickets"])
-            if self.rng.random() < 0.04 * fraction:
+            if self.profile.tickets:
+                self._tickets(account, today, fraction, events["tickets"])
+            if self.profile.nps and self.rng.random() < 0.04 * fraction:
                 self._nps(account, today, events["nps"])
             if account.renewal_date <= today:
                 self._renew(account, today, events)
@@ -184,32 +199,64 @@ class Company:
         )
         return min(moment, datetime.now(UTC)).isoformat()
 
+    def _shown(self, a: Account) -> float:
+        """The health that activity, tickets and survey answers follow (see Profile.coupling)."""
+        coupling = self.profile.coupling
+        return a.health if coupling == 1 else coupling * a.health + (1 - coupling) * 0.6
+
     def _logins(self, a: Account, today: date, fraction: float, out: list[dict[str, Any]]) -> None:
-        active_share = 0.05 + 0.55 * a.health**2
+        profile = self.profile
+        active_share = (0.05 + 0.55 * self._shown(a) ** 2) * profile.activity
         for user in a.users:
             if self.rng.random() < active_share * fraction:
                 # The champion and sponsor drift away first as an account sours.
-                if user in (a.champion, a.sponsor) and a.health < 0.4:
+                if profile.key_people_leave and user in (a.champion, a.sponsor) and a.health < 0.4:
                     continue
-                breadth = max(1, int(len(FEATURES) * a.health))
-                out.append(
-                    {
-                        "event_id": a.next_id("login"),
-                        "account_id": a.account_id,
-                        "occurred_at": self._at(today),
-                        "user_id": user,
-                        "role": a.roles[user].value,
-                        "feature": self.rng.choice(FEATURES[:breadth]),
-                    }
-                )
+                for _ in range(self._sessions()):
+                    occurred_at = self._at(today)
+                    out.append(
+                        {
+                            "event_id": a.next_id("login"),
+                            "account_id": a.account_id,
+                            "occurred_at": occurred_at,
+                            "user_id": user,
+                            "role": a.roles[user].value,
+                            "feature": self._feature(a, today),
+                        }
+                    )
+
+    def _sessions(self) -> int:
+        sessions = self.profile.sessions
+        if sessions == 1:
+            return 1
+        return max(1, round(self.rng.gauss(sessions, sessions / 3)))
+
+    def _feature(self, a: Account, today: date) -> str:
+        """The feature one login uses: value features while healthy, risk ones before leaving."""
+        rng, profile = self.rng, self.profile
+        if (
+            profile.risk_features
+            and a.health < 0.35
+            and (a.renewal_date - today).days < 90
+            and rng.random() < 0.25
+        ):
+            return rng.choice(profile.risk_features)
+        if profile.value_features:
+            used = [feature for feature, above in profile.value_features if a.health > above]
+            if used and rng.random() < 0.15 * len(used):
+                return rng.choice(used)
+            return rng.choice(self.plain_features)
+        breadth = max(1, int(len(profile.features) * a.health))
+        return rng.choice(profile.features[:breadth])
 
     def _tickets(self, a: Account, today: date, fraction: float, out: list[dict[str, Any]]) -> None:
         rng = self.rng
-        if rng.random() < (0.05 + 0.5 * (1 - a.health)) * fraction * len(a.users) / 20:
+        health = self._shown(a)
+        if rng.random() < (0.05 + 0.5 * (1 - health)) * fraction * len(a.users) / 20:
             ticket = a.next_id("ticket")
             priority = rng.choices(
                 ("low", "normal", "high", "urgent"),
-                weights=(3, 5, 2 + 4 * (1 - a.health), 3 * (1 - a.health)),
+                weights=(3, 5, 2 + 4 * (1 - health), 3 * (1 - health)),
             )[0]
             a.open_tickets[ticket] = (priority, today, False)
             out.append(self._ticket(a, ticket, "opened", priority, today))
@@ -217,10 +264,10 @@ class Company:
             if not answered and rng.random() < 0.7 * fraction:
                 a.open_tickets[ticket] = (priority, opened, True)
                 out.append(self._ticket(a, ticket, "first_response", priority, today))
-            elif answered and rng.random() < (0.2 + 0.5 * a.health) * fraction:
+            elif answered and rng.random() < (0.2 + 0.5 * health) * fraction:
                 del a.open_tickets[ticket]
-                csat = min(5, max(1, round(rng.gauss(1 + 4 * a.health, 0.8))))
-                effort = min(7, max(1, round(rng.gauss(1 + 6 * a.health, 1.0))))
+                csat = min(5, max(1, round(rng.gauss(1 + 4 * health, 0.8))))
+                effort = min(7, max(1, round(rng.gauss(1 + 6 * health, 1.0))))
                 out.append(
                     self._ticket(a, ticket, "resolved", priority, today, csat=csat, effort=effort)
                 )
@@ -239,8 +286,9 @@ class Company:
         }
 
     def _nps(self, a: Account, today: date, out: list[dict[str, Any]]) -> None:
+        health = self._shown(a)
         for user in self.rng.sample(a.users, k=min(3, len(a.users))):
-            score = min(10, max(0, round(self.rng.gauss(2 + 8.5 * a.health, 1.5))))
+            score = min(10, max(0, round(self.rng.gauss(2 + 8.5 * health, 1.5))))
             out.append(
                 {
                     "event_id": a.next_id("nps"),

@@ -23,6 +23,7 @@ from typing import Any, BinaryIO, TextIO
 import orjson
 
 from streams.demo_company import Company
+from streams.demo_profiles import DEFAULT, PROFILES, Profile
 
 TOPIC_ORDER = ("accounts", "renewals", "logins", "tickets", "nps")
 
@@ -47,13 +48,14 @@ def write_history(
     last_day: date | None = None,
     seed: int = 7,
     progress: TextIO | None = None,
+    profile: Profile = DEFAULT,
 ) -> HistorySummary:
-    """Simulate `days` days of `accounts` accounts ending `last_day` and write them to `out`."""
+    """Simulate `days` days of `accounts` accounts of a `profile` product ending `last_day`."""
     if accounts < 1 or days < 1:
         raise ValueError("accounts and days must be at least 1")
     last = last_day or default_last_day()
     first = last - timedelta(days=days - 1)
-    company = Company(accounts, first, seed=seed)
+    company = Company(accounts, first, seed=seed, profile=profile)
     summary = HistorySummary(first_day=first, last_day=last)
     with out.open("wb") as sink:
         start = datetime.combine(first, time(0), UTC)
@@ -88,12 +90,16 @@ def _write(
             summary.outcomes[str(event["status"])] += 1
 
 
-def run_demo_history(accounts: int, days: int, out: str, seed: int, end: str | None) -> int:
+def run_demo_history(
+    accounts: int, days: int, out: str, seed: int, end: str | None, profile: str = DEFAULT.name
+) -> int:
     last = date.fromisoformat(end) if end else None
-    summary = write_history(Path(out), accounts, days, last, seed, progress=sys.stderr)
+    summary = write_history(
+        Path(out), accounts, days, last, seed, progress=sys.stderr, profile=PROFILES[profile]
+    )
     outcomes = ", ".join(f"{n} {status}" for status, n in sorted(summary.outcomes.items()))
     print(
-        f"{out}: {sum(summary.events.values())} events of {accounts} accounts, "
+        f"{out}: {sum(summary.events.values())} events of {accounts} accounts ({profile}), "
         f"{summary.first_day} to {summary.last_day}; renewal outcomes: {outcomes or 'none'}"
     )
     return 0

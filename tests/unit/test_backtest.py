@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,7 @@ def test_the_file_need_not_be_in_time_order(tmp_path: Path) -> None:
     ordered = run_backtest(_write(tmp_path / "ordered.jsonl", lines), MODEL, OPTIONS)
     mixed = run_backtest(_write(tmp_path / "shuffled.jsonl", shuffled), MODEL, OPTIONS)
     assert ordered.horizons[0].samples == mixed.horizons[0].samples
-    assert ordered.horizons[0].rankings["health_score"].auc == 1.0
+    assert ordered.horizons[0].predictors["health_score"].ranking.auc == 1.0
 
 
 def test_bad_lines_are_counted_and_skipped(tmp_path: Path) -> None:
@@ -129,7 +130,7 @@ def test_the_score_predicts_churn_in_the_demo_company(tmp_path: Path) -> None:
     history, report, plot = tmp_path / "h.jsonl", tmp_path / "out.json", tmp_path / "out.png"
     end = date(2025, 6, 30).isoformat()
     model_file = str(ROOT / "models/default_model.yaml")
-    assert main(["demo-history", "--accounts", "60", "--days", "400", "--out", str(history),
+    assert main(["demo-history", "--accounts", "120", "--days", "400", "--out", str(history),
                  "--end", end]) == 0  # fmt: skip
     assert main(["backtest", str(history), "--days", "60,90", "--json", str(report),
                  "--plot", str(plot), "--model", model_file]) == 0  # fmt: skip
@@ -140,13 +141,70 @@ def test_the_score_predicts_churn_in_the_demo_company(tmp_path: Path) -> None:
         assert horizon["churned"] >= 5
         model = horizon["predictors"]["health_score"]
         assert model["auc"] >= 0.75, horizon
+        assert model["auc_95"][0] < model["auc"] < model["auc_95"][1]
         assert model["lift"] > 1.5
         assert set(horizon["predictors"]) == {"health_score", "days_since_login", "nps"}
+        assert {"engagement", "support", "sentiment", "commercial"} <= set(horizon["components"])
+        assert "engagement.recency" in horizon["factors"]
+        learned = horizon["out_of_time"]
+        assert learned["skipped"] is None
+        assert learned["predictors"]["logistic_regression"]["n"] > 0
+        assert (
+            learned["predictors"]["health_score"]["n"]
+            == (learned["predictors"]["logistic_regression"]["n"])
+        )
+        bands = {b["label"]: b for b in horizon["calibration"]["by_band"]}
+        assert (
+            bands["critical"]["n"] + bands["at_risk"]["n"] + bands["healthy"]["n"]
+            == (horizon["scored"])
+        )
+        assert (bands["healthy"]["rate"] or 0) < bands["at_risk"]["rate"]
+        assert len(horizon["calibration"]["by_decile"]) == 10
     assert len(document["samples"]) == 2 * document["outcomes_evaluated"]
-    assert {"score", "status", "churned", "days_since_login", "nps"} <= set(document["samples"][0])
+    first = document["samples"][0]
+    assert {"score", "status", "churned", "days_since_login", "nps", "factors"} <= set(first)
 
     import matplotlib.image
 
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     height, width = matplotlib.image.imread(str(plot)).shape[:2]
     assert width > 1000 and height > 300
+
+
+def test_an_account_with_too_little_data_is_reported_apart_not_scored_as_neutral(
+    tmp_path: Path,
+) -> None:
+    silent = [  # a profile and an outcome, nothing else: confidence 0, score 50
+        _line("accounts", "c", START, 0, name="c"),
+        _line(
+            "renewals",
+            "c",
+            OUTCOME_AT,
+            1,
+            contract_id="c-c1",
+            status="churned",
+            renewal_date=OUTCOME_AT.date().isoformat(),
+            arr=10.0,
+        ),
+    ]
+    lines = _history("a", "churned", 3) + _history("b", "renewed", 10) + silent
+    result = run_backtest(_write(tmp_path / "h.jsonl", lines), MODEL, OPTIONS)
+    horizon = result.horizons[0]
+    assert (horizon.compared, horizon.scored) == (3, 2)
+    assert (horizon.too_little.n, horizon.too_little.churned) == (1, 1)
+    assert horizon.predictors["health_score"].n == 2
+    assert horizon.predictors["health_score"].ranking.auc == 1.0
+    thin = next(s for s in horizon.samples if s.account_id == "c")
+    assert (thin.score, thin.confidence, thin.enough_data) == (50.0, 0.0, False)
+
+
+def test_too_little_data_follows_the_models_alert_threshold_unless_told(tmp_path: Path) -> None:
+    path = _write(tmp_path / "h.jsonl", _history("a", "churned", 3) + _history("b", "renewed", 9))
+    strict = MODEL.model_copy(
+        update={"alerts": MODEL.alerts.model_copy(update={"min_confidence": 0.9})}
+    )
+    # Logins and NPS answers only: engagement and sentiment, 60 % of the weight.
+    assert run_backtest(path, MODEL, OPTIONS).horizons[0].too_little.n == 0
+    assert run_backtest(path, strict, OPTIONS).horizons[0].too_little.n == 2
+    told = replace(OPTIONS, min_confidence=0.5)
+    assert run_backtest(path, strict, told).horizons[0].too_little.n == 0
