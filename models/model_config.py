@@ -84,6 +84,14 @@ class DriverSettings(Strict):
     min_impact: Annotated[float, Field(ge=0)] = 0.5
 
 
+class PopulationSettings(Strict):
+    """When a factor with a percentile_curve is ranked, and against whom."""
+
+    # A segment with fewer accounts that have the factor is ranked against all
+    # accounts; with fewer than this in all, the factor's absolute curve scores.
+    min_accounts: Annotated[int, Field(ge=1)] = 30
+
+
 class StageOverride(Strict):
     """What a lifecycle stage changes; anything left out keeps the base value."""
 
@@ -112,6 +120,7 @@ class HealthModel(Strict):
     stages: dict[LifecycleStage, StageOverride] = Field(default_factory=dict)
     limits: Limits = Limits()
     drivers: DriverSettings = DriverSettings()
+    population: PopulationSettings = PopulationSettings()
     alerts: AlertRules = AlertRules()
 
     _resolved: dict[str | None, Resolved] = PrivateAttr(default_factory=dict)

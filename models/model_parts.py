@@ -50,16 +50,28 @@ class Curve(RootModel[list[tuple[float, float]]]):
 
 
 class Factor(Strict):
-    """One measured signal inside a component: its weight and value → 0-100 curve."""
+    """One measured signal inside a component: its weight and value → 0-100 curve.
+
+    With a `percentile_curve` the factor is scored against the population: the
+    account's rank (0-1) among the accounts of its segment goes through that
+    curve, and `curve` scores it only while too few accounts have the factor
+    (models.population).
+    """
 
     weight: Weight
     curve: Curve
+    percentile_curve: Curve | None = None
 
     @model_validator(mode="after")
     def _scores_in_range(self) -> Factor:
-        for _, y in self.curve.root:
-            if not 0 <= y <= 100:
-                raise ValueError(f"curve scores must lie in 0-100, got {y}")
+        for curve in (self.curve, self.percentile_curve):
+            for _, y in curve.root if curve is not None else ():
+                if not 0 <= y <= 100:
+                    raise ValueError(f"curve scores must lie in 0-100, got {y}")
+        if self.percentile_curve is not None:
+            for x, _ in self.percentile_curve.root:
+                if not 0 <= x <= 1:
+                    raise ValueError(f"percentile_curve ranks must lie in 0-1, got {x}")
         return self
 
 
@@ -74,6 +86,14 @@ class EngagementFactors(Strict):
     # the defaults let model files written before them load unchanged.
     key_features: Factor = Factor(weight=20, curve=Curve([(0, 0), (0.5, 60), (1, 100)]))
     risk_actions: Factor = Factor(weight=20, curve=Curve([(0, 100), (1, 40), (3, 0)]))
+    # Weightless unless the model file weighs them: files written before them
+    # score as they did.
+    activity: Factor = Factor(weight=0, curve=Curve([(0, 0), (30, 50), (300, 100)]))
+    active_users: Factor = Factor(weight=0, curve=Curve([(0, 0), (3, 50), (20, 100)]))
+
+
+# Factors whose measure can be negative cannot be ranked on log-spaced bins.
+UNRANKED_FACTORS = {("sentiment", "nps"), ("commercial", "renewal")}
 
 
 class SupportFactors(Strict):
@@ -153,6 +173,17 @@ class Components(Strict):
             ComponentName.SENTIMENT: dict(self.sentiment.factors),
             ComponentName.COMMERCIAL: dict(self.commercial.factors),
         }
+
+    @model_validator(mode="after")
+    def _rankable(self) -> Components:
+        for component, factors in self.factor_tables().items():
+            for name, factor in factors.items():
+                if factor.percentile_curve is not None and (component, name) in UNRANKED_FACTORS:
+                    raise ValueError(
+                        f"{component.value}.{name} cannot have a percentile_curve: "
+                        "its measure can be negative"
+                    )
+        return self
 
     def weights(self) -> dict[ComponentName, float]:
         return {

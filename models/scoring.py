@@ -39,6 +39,7 @@ from models.events import AccountProfile
 from models.health import PROFILE_FIELDS, Health
 from models.model_config import Bands, HealthModel, Resolved
 from models.model_parts import ComponentName
+from models.population import Population
 from models.state import DAY_SECONDS, AccountState
 
 # A factor's driver candidate: (points it moves the score, driver code, signal, component).
@@ -89,6 +90,13 @@ class _Plan:
         self.model = model
         self.base = _stage(model.resolved(None))
         self.stages = {stage.value: _stage(model.resolved(stage.value)) for stage in model.stages}
+        # "component.factor" of every factor scored against the population.
+        self.ranked = frozenset(
+            f"{component.value}.{name}"
+            for component, factors in model.components.factor_tables().items()
+            for name, factor in factors.items()
+            if factor.percentile_curve is not None
+        )
 
     def stage(self, name: str | None) -> _Stage:
         """The stage's weights and bands (no or an unknown stage: the base model's)."""
@@ -108,10 +116,23 @@ def _plan(model: HealthModel) -> _Plan:
     return plan
 
 
-def score(state: AccountState, now: datetime, model: HealthModel) -> Health:
-    """The health of the account in `state` as of `now` (pure: no I/O, no mutation)."""
+def _context(
+    state: AccountState, now: datetime, model: HealthModel, population: Population | None
+) -> Context:
     seconds = int(now.timestamp())
-    ctx = Context(model=model, now=seconds, today=seconds // DAY_SECONDS)
+    segment = state.profile.segment if state.profile is not None else None
+    return Context(model, seconds, seconds // DAY_SECONDS, population, segment)
+
+
+def score(
+    state: AccountState, now: datetime, model: HealthModel, population: Population | None = None
+) -> Health:
+    """The health of the account in `state` as of `now` (pure: no I/O, no mutation).
+
+    Factors with a percentile curve are ranked in `population` (read only);
+    without one they score on their absolute curves.
+    """
+    ctx = _context(state, now, model, population)
     profile = state.profile
     stage = _plan(model).stage(profile.lifecycle_stage if profile is not None else None)
     neutral = model.neutral_score
@@ -169,18 +190,38 @@ def score(state: AccountState, now: datetime, model: HealthModel) -> Health:
     )
 
 
-def factor_values(state: AccountState, now: datetime, model: HealthModel) -> dict[str, float]:
+def signals(
+    state: AccountState, now: datetime, model: HealthModel, population: Population | None = None
+) -> list[Signal]:
+    """Every factor's signal as of `now` (factors without data have none)."""
+    ctx = _context(state, now, model, population)
+    return [signal for of_component in _SIGNALS.values() for signal in of_component(state, ctx)]
+
+
+def factor_values(
+    state: AccountState, now: datetime, model: HealthModel, population: Population | None = None
+) -> dict[str, float]:
     """Each factor's own 0-100 value as of `now`, keyed "component.factor".
 
     The values `score` weighs, read one by one (e.g. to ask how well a single
     factor predicts churn); a factor without data is absent.
     """
-    seconds = int(now.timestamp())
-    ctx = Context(model=model, now=seconds, today=seconds // DAY_SECONDS)
     return {
         f"{signal.component.value}.{signal.factor}": signal.value
-        for signals in _SIGNALS.values()
-        for signal in signals(state, ctx)
+        for signal in signals(state, now, model, population)
+    }
+
+
+def ranked_measures(state: AccountState, now: datetime, model: HealthModel) -> dict[str, float]:
+    """What the account adds to the population: the measure of each factor that
+    has data and a percentile curve, keyed "component.factor"."""
+    ranked = _plan(model).ranked
+    if not ranked:
+        return {}
+    return {
+        key: signal.measure
+        for signal in signals(state, now, model)
+        if (key := signal.component + "." + signal.factor) in ranked and signal.measure is not None
     }
 
 

@@ -49,7 +49,7 @@ def commercial_signals(state: AccountState, ctx: Context) -> list[Signal]:
     if pending:
         days = min(pending) - ctx.today
         signals.append(
-            Signal(COMMERCIAL, "renewal", factors.renewal.curve.at(days), _renewal_text, (days,))
+            ctx.signal(COMMERCIAL, "renewal", factors.renewal, days, _renewal_text, (days,))
         )
     before = after = 0.0
     for c in contracts:
@@ -61,10 +61,11 @@ def commercial_signals(state: AccountState, ctx: Context) -> list[Signal]:
     if before > 0:
         ratio = after / before
         signals.append(
-            Signal(
+            ctx.signal(
                 COMMERCIAL,
                 "arr_change",
-                factors.arr_change.curve.at(ratio),
+                factors.arr_change,
+                ratio,
                 _arr_text,
                 (before, after),
             )

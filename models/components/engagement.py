@@ -8,6 +8,9 @@ Factors (each mapped to 0-100 by its curve in the model file):
 - stickiness: DAU/MAU = average daily active users over the baseline window
   divided by the distinct users active in it.
 - recency: days since anyone logged in (never forgotten, so silence decays).
+- activity: active user-days over the baseline window (how much the product
+  is used at all).
+- active_users: distinct users active in the baseline window.
 - breadth: distinct features used in the baseline window; left out when no
   login in the longest window carried a feature.
 - champion / sponsor: days since the profile's champion_user_id /
@@ -18,7 +21,9 @@ Factors (each mapped to 0-100 by its curve in the model file):
 - risk_actions: the weighted count of the model's `risk_features` used in the
   recent window; left out when the model names none.
 
-The component has data once any login has been seen.
+Factors with a `percentile_curve` are scored by the account's rank among the
+accounts of its segment (Context.signal). The component has data once any
+login has been seen.
 """
 
 from __future__ import annotations
@@ -77,35 +82,40 @@ def engagement_signals(state: AccountState, ctx: Context) -> list[Signal]:
     idle_days = max(0.0, (ctx.now - state.last_login) / DAY_SECONDS)
 
     signals = [
-        Signal(
+        ctx.signal(
             ENGAGEMENT,
             "trend",
-            factors.trend.curve.at(trend),
+            factors.trend,
+            trend,
             _trend_text,
             (trend, baseline, recent_dau, baseline_dau),
         ),
-        Signal(
+        ctx.signal(
             ENGAGEMENT,
             "stickiness",
-            factors.stickiness.curve.at(stickiness),
+            factors.stickiness,
+            stickiness,
             _stickiness_text,
             (stickiness, baseline_dau, users),
         ),
-        Signal(
-            ENGAGEMENT, "recency", factors.recency.curve.at(idle_days), _recency_text, (idle_days,)
+        ctx.signal(ENGAGEMENT, "recency", factors.recency, idle_days, _recency_text, (idle_days,)),
+        ctx.signal(
+            ENGAGEMENT,
+            "activity",
+            factors.activity,
+            counted.baseline,
+            _activity_text,
+            (counted.baseline, baseline),
+        ),
+        ctx.signal(
+            ENGAGEMENT, "active_users", factors.active_users, users, _users_text, (users, baseline)
         ),
     ]
     if state.features:
         used = sum(1 for day in state.features.values() if ctx.today - day < baseline)
-        signals.append(
-            Signal(
-                ENGAGEMENT,
-                "breadth",
-                factors.breadth.curve.at(used),
-                _breadth_text,
-                (used, baseline),
-            )
-        )
+        facts = (used, baseline)
+        breadth = ctx.signal(ENGAGEMENT, "breadth", factors.breadth, used, _breadth_text, facts)
+        signals.append(breadth)
     config = ctx.model.components.engagement
     if config.key_features:
         signals.append(_key_features_signal(state, config.key_features, ctx))
@@ -131,7 +141,12 @@ def _key_features_signal(state: AccountState, weights: dict[str, float], ctx: Co
     curve = ctx.model.components.engagement.factors.key_features.curve
     missing = [name for name in weights if name not in used]
     return Signal(
-        ENGAGEMENT, "key_features", curve.at(share), _key_features_text, (used, missing, baseline)
+        ENGAGEMENT,
+        "key_features",
+        curve.at(share),
+        _key_features_text,
+        (used, missing, baseline),
+        measure=share,
     )
 
 
@@ -140,7 +155,9 @@ def _risk_actions_signal(state: AccountState, weights: dict[str, float], ctx: Co
     used = _used_within(state, weights, recent, ctx.today)
     count = sum(weights[name] for name in used)
     curve = ctx.model.components.engagement.factors.risk_actions.curve
-    return Signal(ENGAGEMENT, "risk_actions", curve.at(count), _risk_text, (used, recent))
+    return Signal(
+        ENGAGEMENT, "risk_actions", curve.at(count), _risk_text, (used, recent), measure=count
+    )
 
 
 def _key_people_signals(state: AccountState, profile: AccountProfile, ctx: Context) -> list[Signal]:
@@ -156,10 +173,14 @@ def _key_people_signals(state: AccountState, profile: AccountProfile, ctx: Conte
         record = state.users.get(user_id)
         if record is None:
             days = ctx.model.longest_window_days
-            signals.append(Signal(ENGAGEMENT, factor, curve.at(days), _never_text, (who, days)))
+            signals.append(
+                Signal(ENGAGEMENT, factor, curve.at(days), _never_text, (who, days), measure=days)
+            )
         else:
             days = max(0, ctx.today - record[0])
-            signals.append(Signal(ENGAGEMENT, factor, curve.at(days), _person_text, (who, days)))
+            signals.append(
+                Signal(ENGAGEMENT, factor, curve.at(days), _person_text, (who, days), measure=days)
+            )
     return signals
 
 
@@ -189,6 +210,14 @@ def _person_text(who: str, days: int) -> str:
     if days >= 7:
         return f"No login by {who} for {days} days"
     return f"{who[0].upper()}{who[1:]} logged in {days_ago(days)}"
+
+
+def _activity_text(user_days: int, baseline: int) -> str:
+    return f"{plural(user_days, 'active user-day')} in the last {baseline} days"
+
+
+def _users_text(users: int, baseline: int) -> str:
+    return f"{plural(users, 'active user')} in the last {baseline} days"
 
 
 def _breadth_text(used: int, baseline: int) -> str:

@@ -59,7 +59,7 @@ def sentiment_signals(state: AccountState, ctx: Context) -> list[Signal]:
     nps = weighted_nps(answers)
     value = ctx.model.components.sentiment.factors.nps.curve.at(nps)
     named = worst if value < ctx.model.neutral_score else None
-    return [Signal(SENTIMENT, "nps", value, _nps_text, (nps, answers, named))]
+    return [Signal(SENTIMENT, "nps", value, _nps_text, (nps, answers, named), measure=nps)]
 
 
 def _nps_text(

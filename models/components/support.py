@@ -82,10 +82,11 @@ def support_signals(state: AccountState, ctx: Context) -> list[Signal]:
             effort_sum += record[T_EFFORT]
 
     signals = [
-        Signal(
+        ctx.signal(
             SUPPORT,
             "open_tickets",
-            factors.open_tickets.curve.at(points),
+            factors.open_tickets,
+            points,
             _backlog_text,
             (open_by_priority, oldest_by_priority),
         )
@@ -93,10 +94,11 @@ def support_signals(state: AccountState, ctx: Context) -> list[Signal]:
     if reply_hours:
         typical = median(reply_hours)
         signals.append(
-            Signal(
+            ctx.signal(
                 SUPPORT,
                 "first_reply",
-                factors.first_reply.curve.at(typical),
+                factors.first_reply,
+                typical,
                 _first_reply_text,
                 (typical, len(reply_hours), window),
             )
@@ -104,10 +106,11 @@ def support_signals(state: AccountState, ctx: Context) -> list[Signal]:
     if resolved:
         rate = reopened / resolved
         signals.append(
-            Signal(
+            ctx.signal(
                 SUPPORT,
                 "reopen_rate",
-                factors.reopen_rate.curve.at(rate),
+                factors.reopen_rate,
+                rate,
                 _reopen_text,
                 (reopened, resolved),
             )
@@ -115,10 +118,11 @@ def support_signals(state: AccountState, ctx: Context) -> list[Signal]:
     if csat_answers:
         share = csat_good / csat_answers
         signals.append(
-            Signal(
+            ctx.signal(
                 SUPPORT,
                 "csat",
-                factors.csat.curve.at(share),
+                factors.csat,
+                share,
                 _csat_text,
                 (csat_good, csat_answers, window),
             )
@@ -126,10 +130,11 @@ def support_signals(state: AccountState, ctx: Context) -> list[Signal]:
     if effort_answers:
         mean = effort_sum / effort_answers
         signals.append(
-            Signal(
+            ctx.signal(
                 SUPPORT,
                 "effort",
-                factors.effort.curve.at(mean),
+                factors.effort,
+                mean,
                 _effort_text,
                 (mean, effort_answers),
             )

@@ -78,13 +78,13 @@ def test_no_logins_means_no_engagement_data() -> None:
 def test_breadth_is_left_out_when_logins_carry_no_feature() -> None:
     signals = values(engagement_signals(build([login("u", ago(1))]), context()))
     assert "breadth" not in signals
-    assert set(signals) == {"trend", "stickiness", "recency"}
+    assert set(signals) == {"trend", "stickiness", "recency", "activity", "active_users"}
 
 
 def test_silence_drives_trend_and_recency_to_zero() -> None:
     state = build([login("u", ago(d)) for d in range(30)])
     later = values(engagement_signals(state, context(ago(-60))))
-    assert later == {"trend": 0, "stickiness": 0, "recency": 0}
+    assert later == {"trend": 0, "stickiness": 0, "recency": 0, "activity": 0, "active_users": 0}
 
 
 def with_features(key: dict[str, float], risk: dict[str, float]) -> HealthModel:
