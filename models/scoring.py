@@ -212,6 +212,11 @@ def factor_values(
     }
 
 
+def ranks_factors(model: HealthModel) -> bool:
+    """Whether any factor of the model is scored against the population."""
+    return bool(_plan(model).ranked)
+
+
 def ranked_measures(state: AccountState, now: datetime, model: HealthModel) -> dict[str, float]:
     """What the account adds to the population: the measure of each factor that
     has data and a percentile curve, keyed "component.factor"."""

@@ -14,18 +14,26 @@ A pending day is folded as soon as the account's next event falls on a later
 day, or a moment scheduled for the account comes up. Events no snapshot will
 see — of an account with nothing scheduled, or at or after the account's last
 scheduled moment — are validated and counted but not folded.
+
+With a `population` (a model that ranks factors against it), every account
+counts, so every event is folded, and at the start of each UTC day every
+account's measures as of that midnight replace its contribution — as the
+workers' scheduled re-evaluations do — so a snapshot ranks the account among
+the others as they stood that day.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from models.event_records import Foldable
 from models.model_config import HealthModel
-from models.state import AccountState, apply_events, new_state, utc_day
+from models.population import Population
+from models.scoring import ranked_measures
+from models.state import DAY_SECONDS, AccountState, apply_events, new_state, utc_day
 from streams.backtest.history import Scan, replay_order
 
 PROGRESS_EVERY = 100_000
@@ -69,6 +77,14 @@ class _Accounts:
         self.fold(account)
         return self.states.get(account) or new_state(account)
 
+    def count_in(self, population: Population, day: int) -> None:
+        """Every account's measures at the start of `day` replace its contribution."""
+        midnight = datetime.fromtimestamp(day * DAY_SECONDS, UTC)
+        for account, state in self.states.items():
+            self.fold(account)
+            segment = state.profile.segment if state.profile is not None else None
+            population.update(account, segment, ranked_measures(state, midnight, self.model))
+
 
 def replay(
     path: Path,
@@ -77,12 +93,15 @@ def replay(
     model: HealthModel,
     take: Take,
     progress: TextIO | None = None,
+    population: Population | None = None,
 ) -> tuple[int, int]:
-    """Replay `path` (as `scan` found it), taking the `schedule` (sorted) on the way.
+    """Replay `path` (as `scan` found it), taking the `schedule` (sorted) on the way,
+    and keeping `population` (if given) as the workers would.
 
     Returns the number of invalid lines and of accounts seen.
     """
     accounts = _Accounts(model)
+    day: int | None = None
     last_moment: dict[str, datetime] = {}
     for at, account, _ in schedule:  # sorted: the last one per account wins
         last_moment[account] = at
@@ -95,6 +114,17 @@ def replay(
         if event is None:
             invalid += 1
             continue
+        if population is not None:
+            event_day = utc_day(event.occurred_at)
+            while day is None or day < event_day:
+                day = event_day if day is None else day + 1
+                # Snapshots before this midnight must not see the day's sweep.
+                midnight = datetime.fromtimestamp(day * DAY_SECONDS, UTC)
+                while pointer < len(schedule) and schedule[pointer][0] < midnight:
+                    at, snapshot_of, key = schedule[pointer]
+                    take(key, at, accounts.state(snapshot_of))
+                    pointer += 1
+                accounts.count_in(population, day)
         while pointer < len(schedule) and schedule[pointer][0] <= event.occurred_at:
             at, snapshot_of, key = schedule[pointer]
             take(key, at, accounts.state(snapshot_of))
@@ -102,7 +132,7 @@ def replay(
         account = event.account_id
         seen_accounts.add(account)
         until = last_moment.get(account)
-        if until is not None and event.occurred_at < until:
+        if population is not None or (until is not None and event.occurred_at < until):
             accounts.add(event)
     for at, account, key in schedule[pointer:]:
         take(key, at, accounts.state(account))

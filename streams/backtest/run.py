@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import TextIO
 
 from models.model_config import HealthModel
+from models.population import Population
+from models.scoring import ranks_factors
 from models.state import AccountState
 from streams.backtest.evaluate import Horizon, evaluate
 from streams.backtest.history import Outcome, scan
@@ -79,13 +81,18 @@ def run_backtest(
     )
     snapshots: dict[int, Sample] = {}
     history_start = found.first_at
+    population = Population() if ranks_factors(model) else None
 
     def take(key: int, at: datetime, state: AccountState) -> None:
         index, position = divmod(key, count)
         outcome, days = eligible[index], options.days[position]
-        snapshots[key] = take_sample(outcome, days, at, state, model, history_start, options)
+        snapshots[key] = take_sample(
+            outcome, days, at, state, model, history_start, options, population
+        )
 
-    result.invalid, result.accounts = replay(path, found, schedule, model, take, progress)
+    result.invalid, result.accounts = replay(
+        path, found, schedule, model, take, progress, population
+    )
     for position, days in enumerate(options.days):
         samples = [snapshots[i * count + position] for i in range(len(eligible))]
         result.horizons.append(evaluate(days, samples, options))

@@ -3,7 +3,7 @@
 A `Sample` holds everything every predictor needs, read from the account's
 state at the snapshot moment with the workers' pure code: the health score,
 band and confidence, each component and each factor's own value
-(`models.scoring.factor_values`), and the baselines' inputs
+(`models.scoring.signals`) and what it measured, and the baselines' inputs
 (`models.backtest_baselines`).
 
 Too little data: a sample whose confidence (the share of the model's component
@@ -23,7 +23,8 @@ from typing import Literal
 from models.backtest_baselines import behaviour, days_since_login, features_used, mean_nps
 from models.events import RenewalStatus
 from models.model_config import HealthModel
-from models.scoring import factor_values, score
+from models.population import Population
+from models.scoring import score, signals
 from models.state import AccountState
 from streams.backtest.history import Outcome
 
@@ -59,6 +60,7 @@ class Sample:
     enough_data: bool  # confidence >= min_confidence
     components: dict[str, float | None]
     factors: dict[str, float]  # "component.factor" -> 0-100, factors with data only
+    measures: dict[str, float]  # "component.factor" -> what it measured (the curve's x)
     days_since_login: float
     ever_logged_in: bool
     nps: float | None
@@ -88,8 +90,10 @@ def take_sample(
     model: HealthModel,
     history_start: datetime | None,
     options: BacktestOptions,
+    population: Population | None = None,
 ) -> Sample:
-    health = score(state, at, model)
+    health = score(state, at, model, population)
+    factors = signals(state, at, model, population)
     silence = days_since_login(state, at)
     since_start = (at - history_start).total_seconds() / 86_400 if history_start else 0.0
     return Sample(
@@ -105,7 +109,10 @@ def take_sample(
         confidence=health.confidence,
         enough_data=health.confidence >= min_confidence(options, model),
         components=dict(health.components),
-        factors=factor_values(state, at, model),
+        factors={f"{s.component.value}.{s.factor}": s.value for s in factors},
+        measures={
+            f"{s.component.value}.{s.factor}": s.measure for s in factors if s.measure is not None
+        },
         days_since_login=silence if silence is not None else max(0.0, since_start),
         ever_logged_in=silence is not None,
         nps=mean_nps(state, at, model),
