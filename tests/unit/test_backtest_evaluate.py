@@ -32,6 +32,7 @@ def _sample(i: int, churned: bool, score: float, outcome: datetime, **fields: ob
         "enough_data": True,
         "components": {"engagement": score},
         "factors": {"engagement.recency": score},
+        "measures": {"engagement.recency": (100 - score) / 3},
         "days_since_login": 100 - score,
         "ever_logged_in": True,
         "nps": None,
