@@ -26,10 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 # Bins: [0] holds measures <= 0; [1..BINS] are geometric from LOW to HIGH (each
-# about 24 % wider than the one before); [BINS + 1] holds measures above HIGH.
+# about 5 % wider than the one before); [BINS + 1] holds measures above HIGH.
 LOW = 1e-3
 HIGH = 1e6
-BINS = 96
+BINS = 400
 _LOG_LOW = math.log(LOW)
 _STEP = (math.log(HIGH) - _LOG_LOW) / BINS
 SLOTS = BINS + 2

@@ -97,6 +97,12 @@ class _Plan:
             for name, factor in factors.items()
             if factor.percentile_curve is not None
         )
+        # The component functions that measure them (the others need not run).
+        self.ranking = tuple(
+            signals
+            for name, signals in _SIGNALS.items()
+            if any(key.startswith(name.value + ".") for key in self.ranked)
+        )
 
     def stage(self, name: str | None) -> _Stage:
         """The stage's weights and bands (no or an unknown stage: the base model's)."""
@@ -125,13 +131,19 @@ def _context(
 
 
 def score(
-    state: AccountState, now: datetime, model: HealthModel, population: Population | None = None
+    state: AccountState,
+    now: datetime,
+    model: HealthModel,
+    population: Population | None = None,
+    measures: dict[str, float] | None = None,
 ) -> Health:
     """The health of the account in `state` as of `now` (pure: no I/O, no mutation).
 
     Factors with a percentile curve are ranked in `population` (read only);
-    without one they score on their absolute curves.
+    without one they score on their absolute curves. `measures`, if given,
+    receives what `ranked_measures` would return, without measuring twice.
     """
+    ranked = _plan(model).ranked if measures is not None else None
     ctx = _context(state, now, model, population)
     profile = state.profile
     stage = _plan(model).stage(profile.lifecycle_stage if profile is not None else None)
@@ -144,6 +156,8 @@ def score(
     for component in stage.components:
         label, weight, factor_weights = component.label, component.weight, component.factor_weights
         signals = component.signals(state, ctx)
+        if ranked and measures is not None:
+            _record_measures(signals, ranked, measures)
         factor_total = sum([factor_weights[s.factor] for s in signals])
         if factor_total <= 0:  # no signals, or only weightless ones
             components[label] = None
@@ -220,14 +234,22 @@ def ranks_factors(model: HealthModel) -> bool:
 def ranked_measures(state: AccountState, now: datetime, model: HealthModel) -> dict[str, float]:
     """What the account adds to the population: the measure of each factor that
     has data and a percentile curve, keyed "component.factor"."""
-    ranked = _plan(model).ranked
-    if not ranked:
-        return {}
-    return {
-        key: signal.measure
-        for signal in signals(state, now, model)
-        if (key := signal.component + "." + signal.factor) in ranked and signal.measure is not None
-    }
+    plan = _plan(model)
+    measures: dict[str, float] = {}
+    if plan.ranked:
+        ctx = _context(state, now, model, None)
+        for of_component in plan.ranking:
+            _record_measures(of_component(state, ctx), plan.ranked, measures)
+    return measures
+
+
+def _record_measures(
+    signals: list[Signal], ranked: frozenset[str], measures: dict[str, float]
+) -> None:
+    for signal in signals:
+        key = signal.component + "." + signal.factor
+        if key in ranked and signal.measure is not None:
+            measures[key] = signal.measure
 
 
 _NO_PROFILE = dict.fromkeys(PROFILE_FIELDS)

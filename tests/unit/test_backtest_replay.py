@@ -9,7 +9,9 @@ from pathlib import Path
 
 from models.events import TOPIC_EVENTS, Event
 from models.model_config import load_model
-from models.state import AccountState, apply_event, new_state
+from models.population import Population
+from models.scoring import ranked_measures
+from models.state import DAY_SECONDS, AccountState, apply_event, new_state, utc_day
 from streams.backtest.history import scan
 from streams.backtest.replay import replay
 
@@ -73,3 +75,44 @@ def test_every_snapshot_equals_folding_each_earlier_event_at_its_own_time(tmp_pa
         assert state.model_dump(exclude={"pruned_day"}) == expected.model_dump(
             exclude={"pruned_day"}
         )
+
+
+def test_snapshots_rank_among_the_accounts_as_they_stood_that_midnight(tmp_path: Path) -> None:
+    """The population a snapshot is ranked in holds every account's measures as of
+    the start of the snapshot's day: nothing later, whatever the account."""
+    rng = random.Random(5)
+    lines = _events(rng)
+    path = tmp_path / "h.jsonl"
+    path.write_text("".join(json.dumps({"topic": t, "event": e}) + "\n" for t, e in lines))
+    events = sorted(
+        (TOPIC_EVENTS[t].model_validate(e) for t, e in lines), key=lambda e: e.occurred_at
+    )
+    moments = sorted(
+        (START + timedelta(seconds=rng.randrange(250 * 86_400)), f"a{rng.randrange(3)}", key)
+        for key in range(25)
+    )
+    population = Population()
+    seen: dict[int, tuple[datetime, dict[str, list[int]]]] = {}
+
+    def take(key: int, at: datetime, state: AccountState) -> None:
+        seen[key] = (at, _counts(population))
+
+    replay(path, scan(path), moments, MODEL, take, population=population)
+    assert len(seen) == 25
+    for at, counts in seen.values():
+        midnight = datetime.fromtimestamp(utc_day(at) * DAY_SECONDS, UTC)
+        expected = Population()
+        for account in ("a0", "a1", "a2"):
+            if any(e.account_id == account and e.occurred_at < midnight for e in events):
+                state = _reference(events, account, midnight)
+                expected.update(account, None, ranked_measures(state, midnight, MODEL))
+        assert counts == _counts(expected)
+
+
+def _counts(population: Population) -> dict[str, list[int]]:
+    found = {}
+    for factor in ("engagement.breadth", "engagement.activity", "engagement.recency"):
+        sketch = population.sketch(None, factor)
+        if sketch is not None and sketch.total:
+            found[factor] = list(sketch.counts)
+    return found

@@ -42,7 +42,7 @@ def test_stage_overrides_change_weights_and_bands() -> None:
     assert base.weights[ComponentName.ENGAGEMENT] == 40
     assert onboarding.weights[ComponentName.ENGAGEMENT] == 50
     assert onboarding.factor_weights[ComponentName.ENGAGEMENT]["trend"] == 10
-    assert onboarding.factor_weights[ComponentName.ENGAGEMENT]["recency"] == 25
+    assert onboarding.factor_weights[ComponentName.ENGAGEMENT]["recency"] == 15
     assert escalation.bands.healthy == 75
     assert model.resolved("no-such-stage") is base
 
@@ -50,8 +50,8 @@ def test_stage_overrides_change_weights_and_bands() -> None:
 def test_negative_weight_names_line_and_field(tmp_path: Path) -> None:
     path, line = write_variant(
         tmp_path,
-        "        weight: 25\n        curve: [[0, 0], [0.4",
-        "        weight: -25\n        curve: [[0, 0], [0.4",
+        "        weight: 10\n        curve: [[0, 0], [0.4",
+        "        weight: -10\n        curve: [[0, 0], [0.4",
     )
     problems = check_model_file(path)
     assert len(problems) == 1
@@ -110,7 +110,7 @@ def test_bands_in_the_wrong_order_are_rejected(tmp_path: Path) -> None:
 
 
 def test_load_model_raises_model_error_listing_problems(tmp_path: Path) -> None:
-    path, _ = write_variant(tmp_path, 'version: "2025.1"', "version: ''")
+    path, _ = write_variant(tmp_path, 'version: "2026.1"', "version: ''")
     with pytest.raises(ModelError) as raised:
         load_model(path)
     assert isinstance(raised.value, HealthscoreError)

@@ -33,7 +33,7 @@ def test_no_data_scores_neutral_with_zero_confidence() -> None:
         "commercial": None,
     }
     assert health.drivers == []
-    assert (health.name, health.segment, health.model_version) == ("Acme Corp", "smb", "2025.1")
+    assert (health.name, health.segment, health.model_version) == ("Acme Corp", "smb", "2026.1")
 
 
 def test_missing_components_are_left_out_and_the_rest_reweighted() -> None:
