@@ -20,6 +20,14 @@ FACTOR_DOCS: dict[tuple[ComponentName, str], tuple[str, str]] = {
         "ratio",
     ),
     (ComponentName.ENGAGEMENT, "recency"): ("time since anyone logged in", "days"),
+    (ComponentName.ENGAGEMENT, "activity"): (
+        "active user-days in the baseline window",
+        "user-days",
+    ),
+    (ComponentName.ENGAGEMENT, "active_users"): (
+        "distinct users active in the baseline window",
+        "users",
+    ),
     (ComponentName.ENGAGEMENT, "breadth"): (
         "distinct features used in the baseline window (left out if logins carry no feature)",
         "features",
@@ -110,6 +118,15 @@ def render_score_docs(model: HealthModel) -> str:
         "- component = weighted mean of its factors that have data;",
         "- score = weighted mean of the components that have data.",
         "",
+        "A factor with a percentile curve is scored against the population instead: its x",
+        "is the account's rank, 0-1, among the latest measures of the accounts in its",
+        "segment (all accounts if the segment has fewer than "
+        f"{model.population.min_accounts} with the factor),",
+        "so the factor fits any product's scale; its absolute curve scores it while fewer",
+        f"than {model.population.min_accounts} accounts have it. Its driver says where the "
+        "account stands, e.g.",
+        '"4 features used in the last 30 days; the median account in its segment uses 11".',
+        "",
         "A component (or factor) without data is left out and the others re-weighted.",
         "`confidence` is the share of the total component weight that had data. With no",
         f"data at all the score is the neutral {model.neutral_score:g} with confidence 0.",
@@ -165,6 +182,9 @@ def render_score_docs(model: HealthModel) -> str:
         for name, factor in factors.items():
             measured, unit = FACTOR_DOCS.get((component, name), ("", "x"))
             curve = _curve(factor.curve, unit)
+            if factor.percentile_curve is not None:
+                ranked = _curve(factor.percentile_curve, "rank")
+                curve = f"{ranked}; too few accounts: {curve}"
             lines.append(f"| {name} | {factor.weight:g} | {measured} | {curve} |")
         lines += _component_extras(model, component)
     lines += _stage_section(model)
