@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 
 # Bins: [0] holds measures <= 0; [1..BINS] are geometric from LOW to HIGH (each
 # about 5 % wider than the one before); [BINS + 1] holds measures above HIGH.
@@ -63,29 +64,42 @@ def _position(measure: float, slot: int) -> float:
 
 
 class Sketch:
-    """Counts of accounts per bin for one factor in one segment."""
+    """Counts of accounts per bin for one factor in one segment.
 
-    __slots__ = ("counts", "total")
+    Ranks read a running total of the counts and drivers the median; both are
+    computed when first asked for after a change, not on every change.
+    """
+
+    __slots__ = ("_below", "_median", "counts", "total")
 
     def __init__(self) -> None:
         self.counts = [0] * SLOTS
         self.total = 0
+        self._below: list[int] | None = None  # accounts in the bins before each bin
+        self._median: float | None = None
 
     def add(self, slot: int, number: int = 1) -> None:
         self.counts[slot] += number
         self.total += number
+        self._below = self._median = None
 
     def rank(self, measure: float) -> float:
         """The share of accounts below `measure` (ties count half); 0.5 when empty."""
         if self.total <= 0:
             return 0.5
+        below = self._below
+        if below is None:
+            below = self._below = list(accumulate(self.counts, initial=0))
         slot = bin_of(measure)
-        counts = self.counts
-        below = sum(counts[:slot])
-        return (below + _position(measure, slot) * counts[slot]) / self.total
+        return (below[slot] + _position(measure, slot) * self.counts[slot]) / self.total
 
     def median(self) -> float:
         """The measure half the accounts lie below (interpolated within its bin)."""
+        if self._median is None:
+            self._median = self._find_median()
+        return self._median
+
+    def _find_median(self) -> float:
         half = self.total / 2
         seen = 0
         for slot, count in enumerate(self.counts):
@@ -102,12 +116,20 @@ class Sketch:
 
 @dataclass(frozen=True, slots=True)
 class Standing:
-    """An account's rank among `accounts` others in `segment` (ALL: all accounts)."""
+    """An account's rank among the accounts of `segment` (ALL: all accounts) that have
+    the factor; the median is read from `sketch` only when a driver is worded."""
 
     rank: float
-    median: float
+    sketch: Sketch
     segment: str
-    accounts: int
+
+    @property
+    def median(self) -> float:
+        return self.sketch.median()
+
+    @property
+    def accounts(self) -> int:
+        return self.sketch.total
 
     @property
     def among(self) -> str:
@@ -178,7 +200,7 @@ class Population:
         for where in (segment or ALL, ALL):
             sketch = self._sketches.get(where, {}).get(factor)
             if sketch is not None and sketch.total >= min_accounts:
-                return Standing(sketch.rank(measure), sketch.median(), where, sketch.total)
+                return Standing(sketch.rank(measure), sketch, where)
         return None
 
     def segments(self) -> list[str]:
