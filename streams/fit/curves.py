@@ -24,9 +24,9 @@ carries nothing: it gets no curve (and weight 0, streams/fit/weights.py).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-import math
 from itertools import pairwise
 
 from models.model_parts import Curve
@@ -88,7 +88,17 @@ def learn_curve(
         (x, round(100 * (riskiest - o) / (riskiest - safest), 1))
         for x, o in zip(breakpoints, odds, strict=True)
     ]
-    return LearnedCurve(Curve(points), round(spread, 4), len(xs))
+    return LearnedCurve(Curve(_plateaus_merged(points)), round(spread, 4), len(xs))
+
+
+def _plateaus_merged(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Without the inner points of a flat stretch (the curve reads the same without them)."""
+    kept = [points[0]]
+    for index in range(1, len(points) - 1):
+        if not points[index - 1][1] == points[index][1] == points[index + 1][1]:
+            kept.append(points[index])
+    kept.append(points[-1])
+    return kept
 
 
 def _logit(p: float) -> float:

@@ -74,11 +74,9 @@ def learn_features(
     rows = [_row(names, used, now) for used, now in zip(baseline, recent, strict=True)]
     means = [statistics.fmean(col) for col in zip(*rows, strict=True)]
     spreads = [statistics.pstdev(col) or 1.0 for col in zip(*rows, strict=True)]
-    scaled = [
-        [(v - m) / s for v, m, s in zip(row, means, spreads, strict=True)] for row in rows
-    ]
+    scaled = [[(v - m) / s for v, m, s in zip(row, means, spreads, strict=True)] for row in rows]
     fitted = logistic(scaled, churned, c, l1=True)
     coefficients = {n: round(float(w), 4) for n, w in zip(names, fitted.coef_[0], strict=True)}
-    key = {n[4:]: -w for n, w in coefficients.items() if n.startswith("key:") and -w >= MIN_COEFFICIENT}
-    risk = {n[5:]: w for n, w in coefficients.items() if n.startswith("risk:") and w >= MIN_COEFFICIENT}
+    key = {n[4:]: -w for n, w in coefficients.items() if n[:4] == "key:" and -w >= MIN_COEFFICIENT}
+    risk = {n[5:]: w for n, w in coefficients.items() if n[:5] == "risk:" and w >= MIN_COEFFICIENT}
     return LearnedFeatures(_weights(key), _weights(risk), coefficients)

@@ -36,10 +36,11 @@ from streams.fit.split import Holdout, cut_of, train_test
 
 @dataclass(frozen=True, slots=True)
 class FitOptions:
-    sampling: BacktestOptions = BacktestOptions()  # horizons, contracted, min history/confidence
+    # Horizons, contracted, min history and confidence: as the backtest samples.
+    sampling: BacktestOptions = field(default_factory=BacktestOptions)
     holdout: Holdout = 0.3
     refit_all: bool = False
-    targets: Targets = Targets()
+    targets: Targets = field(default_factory=Targets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +81,7 @@ def _aucs(
 ) -> dict[str, float | None]:
     labels = [s.churned is True for s in test]
     found = {
-        "fitted": auc(
-            [(100 - rescore(s, model)[0], c) for s, c in zip(test, labels, strict=True)]
-        ),
+        "fitted": auc([(100 - rescore(s, model)[0], c) for s, c in zip(test, labels, strict=True)]),
         "base": auc([(100 - s.base_score, c) for s, c in zip(test, labels, strict=True)]),
         "days_since_login": auc(
             [(s.days_since_login, c) for s, c in zip(test, labels, strict=True)]
@@ -167,4 +166,3 @@ def fit_history(
         written=written,
         checks=checks,
     )
-

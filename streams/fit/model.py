@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 
 from models.model_config import HealthModel
-from models.model_parts import Curve, Factor
+from models.model_parts import Factor
 from streams.fit.bands import Edge, choose_edges
 from streams.fit.curves import LearnedCurve, health_rises, learn_curve
 from streams.fit.exceptions import FitError
@@ -89,20 +89,18 @@ def _learn_factor(
         learned[key] = curve
     percentile = None
     if factor.percentile_curve is not None:
-        ranked_rises = health_rises(factor.percentile_curve)
-        percentile = learn_curve(ranks, rank_labels, rises if ranked_rises is None else ranked_rises)
+        ranked = health_rises(factor.percentile_curve)
+        percentile = learn_curve(ranks, rank_labels, rises if ranked is None else ranked)
         if percentile is not None:
             learned[f"{key}.percentile"] = percentile
     if not learned:
         return None, learned
-    return (
-        Factor(
-            weight=factor.weight,
-            curve=curve.curve if curve is not None else factor.curve,
-            percentile_curve=percentile.curve if percentile is not None else factor.percentile_curve,
-        ),
-        learned,
+    new = Factor(
+        weight=factor.weight,
+        curve=curve.curve if curve is not None else factor.curve,
+        percentile_curve=percentile.curve if percentile is not None else factor.percentile_curve,
     )
+    return new, learned
 
 
 def _dump_factor(factor: Factor, weight: float) -> dict[str, Any]:
@@ -162,8 +160,7 @@ def learn_model(samples: Sequence[FitSample], base: HealthModel, targets: Target
 
     for component_name, component in components.items():
         own = {
-            name: coefficients.get(f"{component_name}.{name}", 0.0)
-            for name in component["factors"]
+            name: coefficients.get(f"{component_name}.{name}", 0.0) for name in component["factors"]
         }
         weight = sum(own.values())
         component["weight"] = round(100 * weight / total, 1)

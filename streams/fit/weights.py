@@ -33,9 +33,7 @@ def learn_weights(
 ) -> dict[str, float]:
     """Each factor's weight (>= 0) from its values per sample (absent = no data)."""
     names = sorted({name for row in values for name in row})
-    means = {
-        name: statistics.fmean(row[name] for row in values if name in row) for name in names
-    }
+    means = {name: statistics.fmean(row[name] for row in values if name in row) for name in names}
     kept = list(names)
     while kept:
         rows = [[row.get(name, means[name]) / 100 for name in kept] for row in values]
