@@ -7,14 +7,17 @@ component's key_features and risk_actions factors look at. Features almost
 nobody or almost everybody uses (fewer than `MIN_SHARE` of the samples on
 either side) are left out. The columns, standardised, go into one
 L1-regularised logistic regression (scikit-learn, liblinear) of churn, which
-keeps few features and lets correlated ones share a coefficient:
+keeps few features (of two that say the same, often one). Per feature, the
+sum of its two coefficients says which way its use goes:
 
-- a negative coefficient on `key:F` (use goes with renewal) makes F a key
-  feature;
-- a positive coefficient on `risk:F` (use goes with churn) makes F a risk feature;
+- with renewal (a sum below -`MIN_COEFFICIENT`): a key feature;
+- with churn (a sum above `MIN_COEFFICIENT`): a risk feature;
 
-each weighted by its coefficient's size, the largest scaled to `TOP_WEIGHT`.
-Coefficients smaller than `MIN_COEFFICIENT` are noise.
+each weighted by the sum's size, the largest of each kind scaled to
+`TOP_WEIGHT`. Smaller sums are noise. (A risk feature is then scored on its
+recent use, a key feature on its use over the baseline, as the engagement
+component's factors measure them; their curves and weights are learned next
+from what they measure.)
 """
 
 from __future__ import annotations
@@ -77,6 +80,10 @@ def learn_features(
     scaled = [[(v - m) / s for v, m, s in zip(row, means, spreads, strict=True)] for row in rows]
     fitted = logistic(scaled, churned, c, l1=True)
     coefficients = {n: round(float(w), 4) for n, w in zip(names, fitted.coef_[0], strict=True)}
-    key = {n[4:]: -w for n, w in coefficients.items() if n[:4] == "key:" and -w >= MIN_COEFFICIENT}
-    risk = {n[5:]: w for n, w in coefficients.items() if n[:5] == "risk:" and w >= MIN_COEFFICIENT}
+    sums: dict[str, float] = {}
+    for name, weight in coefficients.items():
+        feature = name.split(":", 1)[1]
+        sums[feature] = sums.get(feature, 0.0) + weight
+    key = {f: -w for f, w in sums.items() if w <= -MIN_COEFFICIENT}
+    risk = {f: w for f, w in sums.items() if w >= MIN_COEFFICIENT}
     return LearnedFeatures(_weights(key), _weights(risk), coefficients)

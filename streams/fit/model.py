@@ -20,7 +20,7 @@ with weight 0, so the file still shows what it would measure.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ from streams.fit.curves import LearnedCurve, health_rises, learn_curve
 from streams.fit.exceptions import FitError
 from streams.fit.features import LearnedFeatures, learn_features
 from streams.fit.rescore import factor_value, readings_under, rescore
-from streams.fit.sampling import FitSample
+from streams.fit.sampling import FitSample, Reading
 from streams.fit.weights import learn_weights
 
 
@@ -67,14 +67,14 @@ def _with(base: HealthModel, change: dict[str, Any]) -> HealthModel:
 
 
 def _learn_factor(
-    key: str, factor: Factor, samples: Sequence[FitSample], model: HealthModel, labels: list[bool]
+    key: str, factor: Factor, views: Sequence[Mapping[str, Reading]], labels: list[bool]
 ) -> tuple[Factor | None, dict[str, LearnedCurve]]:
     xs: list[float] = []
     x_labels: list[bool] = []
     ranks: list[float] = []
     rank_labels: list[bool] = []
-    for sample, churned in zip(samples, labels, strict=True):
-        reading = readings_under(sample, model).get(key)
+    for view, churned in zip(views, labels, strict=True):
+        reading = view.get(key)
         if reading is None or reading.measure is None:
             continue
         xs.append(reading.measure)
@@ -135,12 +135,13 @@ def learn_model(samples: Sequence[FitSample], base: HealthModel, targets: Target
     components["engagement"] = engagement
     named = _with(base, {"components": components, "stages": {}})
 
+    views = [readings_under(sample, named) for sample in samples]
     curves: dict[str, LearnedCurve] = {}
     factors: dict[str, tuple[str, str, Factor]] = {}
     for component, table in named.components.factor_tables().items():
         for name, factor in table.items():
             key = f"{component.value}.{name}"
-            learned_factor, learned = _learn_factor(key, factor, samples, named, labels)
+            learned_factor, learned = _learn_factor(key, factor, views, labels)
             curves.update(learned)
             if learned_factor is not None:
                 factors[key] = (component.value, name, learned_factor)
@@ -149,9 +150,9 @@ def learn_model(samples: Sequence[FitSample], base: HealthModel, targets: Target
         {
             key: factor_value(factor, reading)
             for key, (_, _, factor) in factors.items()
-            if (reading := readings_under(sample, named).get(key)) is not None
+            if (reading := view.get(key)) is not None
         }
-        for sample in samples
+        for view in views
     ]
     coefficients = learn_weights(values, labels, targets.c) if factors else {}
     total = sum(coefficients.values())

@@ -1,7 +1,7 @@
 """The out-of-time cut: learn from the outcomes before it, test on the outcomes after it (pure).
 
 `--holdout 0.3` puts the cut at the outcome that leaves the latest 30 % of
-the compared outcomes' moments after it; `--holdout 2025-10-01` puts it at
+the compared samples (outcomes times horizons) at or after it; `--holdout 2025-10-01` puts it at
 that moment (UTC midnight); `--holdout 0` learns from everything and tests
 nothing.
 
@@ -56,7 +56,7 @@ def cut_of(samples: Sequence[Dated], holdout: Holdout) -> datetime | None:
         return datetime(holdout.year, holdout.month, holdout.day, tzinfo=UTC)
     if holdout <= 0 or not samples:
         return None
-    moments = sorted({s.outcome_at for s in samples})
+    moments = sorted(s.outcome_at for s in samples)
     first_held = min(len(moments) - 1, math.floor(len(moments) * (1 - holdout)))
     return moments[first_held]
 
