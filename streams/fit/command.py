@@ -16,7 +16,11 @@ def run_fit_cli(
     """Returns the exit code; FitError and MissingExtraError propagate to the CLI's handler."""
     base = load_model(model_path)
     result = fit_history(Path(history), base, options, progress=sys.stderr)
-    write_model(result, Path(out))
+    try:
+        write_model(result, Path(out))
+    except OSError as exc:
+        print(f"healthscore: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print_report(result, sys.stdout)
     print(f"wrote {out}")
     if json_out:

@@ -178,6 +178,8 @@ def test_fit_command_writes_a_model_and_reports_validation(
     assert main(["check-model", str(out)]) == 0
     document = json.loads(figures.read_text())
     assert {h["days"] for h in document["held_out"]} == {30, 60, 90}
+    assert main(["fit", str(history), "--out", str(tmp_path / "no" / "such" / "dir.yaml")]) == 2
+    assert "cannot write" in capsys.readouterr().err
 
 
 def test_fit_command_errors_are_one_clear_line(
