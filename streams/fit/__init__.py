@@ -8,7 +8,8 @@ Modules, in the order data flows through them:
 - learn: scikit-learn, imported lazily (isotonic and logistic regression);
 - curves, features, weights, bands: each learns one part of the model;
 - rescore: score a recorded sample with a candidate model, exactly as the worker would;
-- fitter: ties the parts together into a `HealthModel` and validates it out of time;
+- model: ties the parts together into a `HealthModel`;
+- fitter: `fit_history`, which samples, cuts, learns and validates out of time;
 - output, command: the model YAML with its header, the report, the JSON and the command.
 
 This package imports `models` and `streams.backtest`; only `streams.cli` and `bench`
