@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 
 from models.exceptions import HealthscoreError
 from streams.demo_profiles import PROFILES
@@ -77,6 +78,46 @@ def _backtest(args: argparse.Namespace) -> int:
         plot_out=args.plot,
         model_path=args.model or _model_setting(),
     )
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from streams.backtest.samples import BacktestOptions
+    from streams.fit.command import run_fit_cli
+    from streams.fit.fitter import FitOptions
+    from streams.fit.model import Targets
+
+    options = FitOptions(
+        sampling=BacktestOptions(
+            days=args.days,
+            contracted=args.contracted,
+            min_history_days=args.min_history_days,
+            min_confidence=args.min_confidence,
+        ),
+        holdout=args.holdout,
+        refit_all=args.refit_all,
+        targets=Targets(precision=args.precision, at_risk_precision=args.at_risk_precision),
+    )
+    model = args.model or _model_setting()
+    return run_fit_cli(args.history, args.out, options, model_path=model, json_out=args.json)
+
+
+def _holdout(text: str) -> float | date:
+    from streams.fit.split import parse_holdout
+
+    try:
+        return parse_holdout(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 1: {value}")
+    return value
 
 
 def _model_setting() -> str | None:
@@ -210,6 +251,51 @@ def parser() -> argparse.ArgumentParser:
     )
     backtest.add_argument("--model", default=None, help="model YAML (default: HS_MODEL)")
     backtest.set_defaults(run=_backtest)
+
+    fit = commands.add_parser(
+        "fit", help="learn a model YAML from a history of renewal outcomes (out-of-time validated)"
+    )
+    fit.add_argument("history", help="JSONL history, as `healthscore backtest` reads")
+    fit.add_argument("--out", default="model.yaml", help="model YAML to write (default model.yaml)")
+    fit.add_argument(
+        "--holdout",
+        type=_holdout,
+        default=0.3,
+        help="share of the latest outcomes (default 0.3) or a date (YYYY-MM-DD) from which "
+        "outcomes are held out to validate on; 0 holds nothing out",
+    )
+    fit.add_argument(
+        "--refit-all",
+        action="store_true",
+        help="after validating, learn the written model again from every outcome "
+        "(default: write the validated model, learned before the cut)",
+    )
+    fit.add_argument(
+        "--precision",
+        type=_share,
+        default=0.5,
+        help="churn precision of the critical band on the training outcomes (default 0.5)",
+    )
+    fit.add_argument(
+        "--at-risk-precision",
+        type=_share,
+        default=0.3,
+        help="churn precision of critical and at_risk together (default 0.3)",
+    )
+    fit.add_argument(
+        "--days", type=_days, default=(30, 60, 90), help="horizons sampled (default 30,60,90)"
+    )
+    fit.add_argument(
+        "--contracted",
+        choices=("separate", "retained", "churn"),
+        default="separate",
+        help="contracted renewals: left out (default), retained or churn",
+    )
+    fit.add_argument("--min-history-days", type=int, default=30)
+    fit.add_argument("--min-confidence", type=float, default=None)
+    fit.add_argument("--model", default=None, help="base model YAML (default: HS_MODEL)")
+    fit.add_argument("--json", default=None, help="write every figure to this JSON file")
+    fit.set_defaults(run=_fit)
 
     top = commands.add_parser("top", help="live terminal view of the portfolio")
     top.add_argument("--url", default=None, help="a worker's base URL (default HS_PUBLIC_URL)")
