@@ -4,7 +4,7 @@ Modules, in the order data flows through them:
 
 - sampling: replay the history (the backtest's replay) and record, per outcome and
   horizon, what every factor measured, the features used, and the baselines' inputs;
-- split: the out-of-time cut (train on outcomes before it, test on snapshots after it);
+- split: the out-of-time cut (train on outcomes before it, test on outcomes after it);
 - learn: scikit-learn, imported lazily (isotonic and logistic regression);
 - curves, features, weights, bands: each learns one part of the model;
 - rescore: score a recorded sample with a candidate model, exactly as the worker would;
