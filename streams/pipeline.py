@@ -24,6 +24,7 @@ from faust.streams import _current_event
 from faust.types import TP, EventT, Message
 
 from models.model_config import HealthModel
+from models.population import Population
 from sinks.metrics import Metrics
 from streams.acks import Inbox, PendingSends
 from streams.app import HealthscoreApp
@@ -32,10 +33,11 @@ from streams.dead_letters import header_pairs
 from streams.fetch_watch import FetchWatch
 from streams.gathering import Gathering
 from streams.kafka_outputs import KafkaOutputs
+from streams.population_share import PopulationShare
 from streams.processor import AccountProcessor, RawMessage
 from streams.record_batches import RecordBatches, SentBatch, last_offset
 from streams.settings import Settings
-from streams.topics import ALERTS, DLQ, INPUT_TOPICS, SCORES, TICKS
+from streams.topics import ALERTS, DLQ, INPUT_TOPICS, POPULATION, SCORES, TICKS
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +133,7 @@ class Pipeline:
     alerts_topic: Any
     ticks_topic: Any
     census: Census
+    population: PopulationShare
     processing: asyncio.Event = field(default_factory=asyncio.Event)
     rescore_queue: list[str] = field(default_factory=list)
     # Held while a batch is processed and while rows are written, so rows are
@@ -213,15 +216,24 @@ def build_pipeline(
     changelog_batches = RecordBatches(app.producer._ensure_producer)  # type: ignore[attr-defined]
     state_table = FaustStateTable(table, changelog_batches)
     census = Census()
+    # Population records apart from the outputs: their sends are advisory, and
+    # none of them holds up a batch's offsets (streams.population_share).
+    population = PopulationShare(
+        Population(),
+        metrics,
+        RecordBatches(batches.producer),
+        settings.topic(POPULATION) if settings.population_sharing else None,
+    )
     processor = AccountProcessor(
         model,
         state_table,
         KafkaOutputs(batches, {name: settings.topic(name) for name in (SCORES, ALERTS, DLQ)}),
         metrics,
         on_health=census.record,
+        population=population,
     )
     pipeline = Pipeline(
-        app, settings, model, metrics, table, processor, scores, alerts, ticks, census
+        app, settings, model, metrics, table, processor, scores, alerts, ticks, census, population
     )
 
     gathering = Gathering(
@@ -293,6 +305,7 @@ def build_pipeline(
             )
             for sent in await batches.send():
                 pending.add(sent.sent)
+            await population.send()
         await pending.release_when_settled(messages)
 
     @app.agent(fetched, name="score-accounts")
