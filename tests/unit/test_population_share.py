@@ -207,6 +207,20 @@ async def test_accounts_of_one_batch_send_one_record_each() -> None:
     assert batches.records()[0][1]["bins"] == {"engagement.activity": bin_of(83)}  # type: ignore[index]
 
 
+async def test_an_account_left_without_ranked_measures_is_published_as_a_tombstone() -> None:
+    _, share, batches = worker()
+    share.offer("a", "smb", {"engagement.activity": 6.0})
+    share.offer("b", "smb", {})  # never in the population: nothing to take out
+    assert await share.send() == 1
+    share.offer("a", "smb", {})
+    assert await share.send() == 1
+    assert batches.records() == [
+        ("a", {"v": 1, "segment": "smb", "bins": {"engagement.activity": bin_of(6.0)}}),
+        ("a", None),
+    ]
+    assert "a" not in share.population and len(share.population) == 0
+
+
 async def test_a_model_that_ranks_nothing_publishes_nothing() -> None:
     processor, share, batches = worker(load_model())
     await processor.process([logins("a", users=2, days=3)])
