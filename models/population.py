@@ -150,6 +150,9 @@ class Population:
     def __len__(self) -> int:
         return len(self._accounts)
 
+    def __contains__(self, account_id: object) -> bool:
+        return account_id in self._accounts
+
     def contribution(self, segment: str | None, measures: Mapping[str, float]) -> Contribution:
         """What an account with these measures adds (factors in a fixed order)."""
         return (segment or ALL, tuple(sorted((f, bin_of(m)) for f, m in measures.items())))

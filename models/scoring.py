@@ -97,11 +97,11 @@ class _Plan:
             for name, factor in factors.items()
             if factor.percentile_curve is not None
         )
-        # The component functions that measure them (the others need not run).
-        self.ranking = tuple(
-            signals
-            for name, signals in _SIGNALS.items()
-            if any(key.startswith(name.value + ".") for key in self.ranked)
+        # The components those factors belong to: the only ones ranked_measures reads.
+        self.ranked_components = tuple(
+            component
+            for component, factors in model.components.factor_tables().items()
+            if any(factor.percentile_curve is not None for factor in factors.values())
         )
 
     def stage(self, name: str | None) -> _Stage:
@@ -131,23 +131,39 @@ def _context(
 
 
 def score(
-    state: AccountState,
-    now: datetime,
-    model: HealthModel,
-    population: Population | None = None,
-    measures: dict[str, float] | None = None,
+    state: AccountState, now: datetime, model: HealthModel, population: Population | None = None
 ) -> Health:
     """The health of the account in `state` as of `now` (pure: no I/O, no mutation).
 
     Factors with a percentile curve are ranked in `population` (read only);
-    without one they score on their absolute curves. `measures`, if given,
-    receives what `ranked_measures` would return, without measuring twice.
+    without one they score on their absolute curves.
     """
-    ranked = _plan(model).ranked if measures is not None else None
+    return _score(state, now, model, population, None)
+
+
+def score_with_measures(
+    state: AccountState, now: datetime, model: HealthModel, population: Population | None = None
+) -> tuple[Health, dict[str, float]]:
+    """`score`, and what `ranked_measures` gives, from the one evaluation of the signals."""
+    measures: dict[str, float] = {}
+    return _score(state, now, model, population, measures), measures
+
+
+def _score(
+    state: AccountState,
+    now: datetime,
+    model: HealthModel,
+    population: Population | None,
+    measures: dict[str, float] | None,
+) -> Health:
+    """`score`; the ranked factors' measures are added to `measures` when one is given."""
     ctx = _context(state, now, model, population)
     profile = state.profile
-    stage = _plan(model).stage(profile.lifecycle_stage if profile is not None else None)
+    plan = _plan(model)
+    stage = plan.stage(profile.lifecycle_stage if profile is not None else None)
     neutral = model.neutral_score
+    ranked = plan.ranked
+    collect = measures if ranked else None
 
     components: dict[str, float | None] = {}
     # Per component with data: its weight, its name and its signals with in-component shares.
@@ -156,8 +172,8 @@ def score(
     for component in stage.components:
         label, weight, factor_weights = component.label, component.weight, component.factor_weights
         signals = component.signals(state, ctx)
-        if ranked and measures is not None:
-            _record_measures(signals, ranked, measures)
+        if collect is not None:
+            _add_ranked(signals, ranked, collect)
         factor_total = sum([factor_weights[s.factor] for s in signals])
         if factor_total <= 0:  # no signals, or only weightless ones
             components[label] = None
@@ -226,30 +242,39 @@ def factor_values(
     }
 
 
+def _add_ranked(signals: list[Signal], ranked: frozenset[str], measures: dict[str, float]) -> None:
+    for signal in signals:
+        key = signal.component + "." + signal.factor
+        if key in ranked and signal.measure is not None:
+            measures[key] = signal.measure
+
+
 def ranks_factors(model: HealthModel) -> bool:
     """Whether any factor of the model is scored against the population."""
     return bool(_plan(model).ranked)
 
 
+def ranked_factors(model: HealthModel) -> frozenset[str]:
+    """The "component.factor" keys the model scores against the population."""
+    return _plan(model).ranked
+
+
 def ranked_measures(state: AccountState, now: datetime, model: HealthModel) -> dict[str, float]:
     """What the account adds to the population: the measure of each factor that
-    has data and a percentile curve, keyed "component.factor"."""
+    has data and a percentile curve, keyed "component.factor" (only the
+    components holding such factors are evaluated). `score_with_measures`
+    gives the same along with the score."""
     plan = _plan(model)
-    measures: dict[str, float] = {}
-    if plan.ranked:
-        ctx = _context(state, now, model, None)
-        for of_component in plan.ranking:
-            _record_measures(of_component(state, ctx), plan.ranked, measures)
-    return measures
-
-
-def _record_measures(
-    signals: list[Signal], ranked: frozenset[str], measures: dict[str, float]
-) -> None:
-    for signal in signals:
-        key = signal.component + "." + signal.factor
-        if key in ranked and signal.measure is not None:
-            measures[key] = signal.measure
+    ranked = plan.ranked
+    if not ranked:
+        return {}
+    ctx = _context(state, now, model, None)
+    return {
+        key: signal.measure
+        for component in plan.ranked_components
+        for signal in _SIGNALS[component](state, ctx)
+        if (key := signal.component + "." + signal.factor) in ranked and signal.measure is not None
+    }
 
 
 _NO_PROFILE = dict.fromkeys(PROFILE_FIELDS)

@@ -27,6 +27,10 @@ class Metrics:
     arr: Gauge
     pg_rows: Counter
     pg_write_failures: Counter
+    population_accounts: Gauge
+    population_records: Counter
+    population_publish_failures: Counter
+    population_unreadable: Counter
 
 
 def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
@@ -103,6 +107,28 @@ def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
         pg_write_failures=Counter(
             "healthscore_pg_write_failures_total",
             "PostgreSQL batch writes that failed and will be retried.",
+            registry=reg,
+        ),
+        population_accounts=Gauge(
+            "healthscore_population_accounts",
+            "Accounts in the population this worker ranks factors against.",
+            registry=reg,
+        ),
+        population_records=Counter(
+            "healthscore_population_records_total",
+            "health.population records published (acknowledged by the broker) or read.",
+            ["direction"],
+            registry=reg,
+        ),
+        population_publish_failures=Counter(
+            "healthscore_population_publish_failures_total",
+            "health.population records that could not be published (ranks elsewhere stay "
+            "approximate until the account's contribution changes again).",
+            registry=reg,
+        ),
+        population_unreadable=Counter(
+            "healthscore_population_unreadable_records_total",
+            "health.population records read that were not contributions, and were skipped.",
             registry=reg,
         ),
     )

@@ -23,22 +23,21 @@ from aiokafka.partitioner import murmur2
 from faust.streams import _current_event
 from faust.types import TP, EventT, Message
 
-from models.alert_event import AlertEvent
-from models.health import Health
 from models.model_config import HealthModel
-from models.validation import Rejection
+from models.population import Population
 from sinks.metrics import Metrics
-from streams.account_entry import json_bytes
 from streams.acks import Inbox, PendingSends
 from streams.app import HealthscoreApp
 from streams.census import Census
-from streams.dead_letters import dead_letter_headers, header_pairs
+from streams.dead_letters import header_pairs
 from streams.fetch_watch import FetchWatch
 from streams.gathering import Gathering
+from streams.kafka_outputs import KafkaOutputs
+from streams.population_share import PopulationShare
 from streams.processor import AccountProcessor, RawMessage
-from streams.record_batches import Headers, RecordBatches, SentBatch, last_offset
+from streams.record_batches import RecordBatches, SentBatch, last_offset
 from streams.settings import Settings
-from streams.topics import ALERTS, DLQ, INPUT_TOPICS, SCORES, TICKS
+from streams.topics import ALERTS, DLQ, INPUT_TOPICS, POPULATION, SCORES, TICKS
 
 log = logging.getLogger(__name__)
 
@@ -65,50 +64,6 @@ RESCORE_STEPS = 10
 # the changelog near one row per account, so replay time follows the number
 # of accounts rather than the history of writes.
 CHANGELOG_CONFIG = {"segment.bytes": 32 * 1024 * 1024, "min.cleanable.dirty.ratio": 0.3}
-
-
-class KafkaOutputs:
-    """Publishes what the processor decides, to the contract's output topics.
-
-    Records go into the batch's record batches (see streams.record_batches):
-    values are bytes already, the topics exist, and a send per record through
-    Faust or aiokafka costs about as much as scoring a small account.
-    """
-
-    def __init__(self, batches: RecordBatches, topics: dict[str, str]) -> None:
-        self.batches = batches
-        self.topics = topics
-
-    async def _append(
-        self, name: str, key: bytes | None, value: bytes | None, headers: Headers = ()
-    ) -> None:
-        topic = self.topics[name]
-        partition = await self.batches.partition_for(topic, key)
-        self.batches.append(topic, partition, key, value, headers)
-
-    async def publish(
-        self, account_id: str, health: tuple[Health, bytes] | None, alerts: list[AlertEvent]
-    ) -> None:
-        key = account_id.encode()
-        records = [(SCORES, health[1])] if health is not None else []
-        records += [(ALERTS, json_bytes(alert)) for alert in alerts]
-        # Every record placed first: only then is any of them appended.
-        placed = [
-            (self.topics[name], await self.batches.partition_for(self.topics[name], key), value)
-            for name, value in records
-        ]
-        for topic, partition, value in placed:
-            self.batches.append(topic, partition, key, value, ())
-
-    async def reject(self, message: RawMessage, rejection: Rejection) -> None:
-        headers = dead_letter_headers(
-            message.headers,
-            rejection,
-            topic=message.full_topic,
-            partition=message.partition,
-            offset=message.offset,
-        )
-        await self._append(DLQ, message.key, rejection.value, headers)
 
 
 class FaustStateTable:
@@ -178,6 +133,7 @@ class Pipeline:
     alerts_topic: Any
     ticks_topic: Any
     census: Census
+    population: PopulationShare
     processing: asyncio.Event = field(default_factory=asyncio.Event)
     rescore_queue: list[str] = field(default_factory=list)
     # Held while a batch is processed and while rows are written, so rows are
@@ -260,15 +216,24 @@ def build_pipeline(
     changelog_batches = RecordBatches(app.producer._ensure_producer)  # type: ignore[attr-defined]
     state_table = FaustStateTable(table, changelog_batches)
     census = Census()
+    # Population records apart from the outputs: their sends are advisory, and
+    # none of them holds up a batch's offsets (streams.population_share).
+    population = PopulationShare(
+        Population(),
+        metrics,
+        RecordBatches(batches.producer),
+        settings.topic(POPULATION) if settings.population_sharing else None,
+    )
     processor = AccountProcessor(
         model,
         state_table,
         KafkaOutputs(batches, {name: settings.topic(name) for name in (SCORES, ALERTS, DLQ)}),
         metrics,
         on_health=census.record,
+        population=population,
     )
     pipeline = Pipeline(
-        app, settings, model, metrics, table, processor, scores, alerts, ticks, census
+        app, settings, model, metrics, table, processor, scores, alerts, ticks, census, population
     )
 
     gathering = Gathering(
@@ -340,6 +305,7 @@ def build_pipeline(
             )
             for sent in await batches.send():
                 pending.add(sent.sent)
+            await population.send()
         await pending.release_when_settled(messages)
 
     @app.agent(fetched, name="score-accounts")

@@ -2,7 +2,7 @@
 
 Framework-free: the Faust agent in streams.pipeline hands batches in, with a
 `StateTable` to read and write and `Outputs` to publish through, so the whole
-flow (validate → state → score → alerts) is one readable place.
+flow (validate → state → score → alerts → population) is one readable place.
 
 Work is coalesced like Kafka Streams' record cache: every event of a batch is
 folded into its account's state, then each touched account is scored once and
@@ -29,11 +29,12 @@ from models.alert_state import AccountAlertState, Phase
 from models.alerting import evaluate_alerts
 from models.health import PROFILE_FIELDS, Health
 from models.model_config import HealthModel
-from models.scoring import score
+from models.scoring import ranked_factors, score, score_with_measures
 from models.state import apply_events
 from models.validation import Rejection, RejectReason, parse_message
 from sinks.metrics import HistogramTally, Metrics
 from streams.account_entry import AccountEntry, EntryCache, json_bytes
+from streams.population_share import PopulationShare
 from streams.topics import TICKS
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ class AccountProcessor:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         cache: EntryCache | None = None,
         on_health: Callable[[Health, int], None] = lambda health, partition: None,
+        population: PopulationShare | None = None,
     ) -> None:
         self.model = model
         self.table = table
@@ -130,6 +132,10 @@ class AccountProcessor:
         self.clock = clock
         self.cache = cache if cache is not None else EntryCache()
         self.on_health = on_health
+        # Ranks factors against, and publishes each account's contribution to,
+        # the population; only when the model ranks a factor at all.
+        self.population = population if population is not None and ranked_factors(model) else None
+        self._ranked_in = self.population.population if self.population is not None else None
         # Accounts whose alert state waits on the clock (pending, clearing or
         # escalating): re-evaluated on every scheduled run, not once per pass.
         self.watched: set[str] = set()
@@ -307,9 +313,14 @@ class AccountProcessor:
         self, account_id: str, touch: Touched, now: datetime, counts: _Counts
     ) -> None:
         """Score the account, evaluate its alerts and publish both; the entry takes
-        the new alert state and published health only once they are published."""
+        the new alert state and published health only once they are published.
+        Then its ranked measures go to the population (when the model ranks any)."""
         entry = touch.entry
-        health = score(entry.state, now, self.model)
+        measures: dict[str, float] | None = None
+        if self.population is None:
+            health = score(entry.state, now, self.model)
+        else:  # the ranked factors' measures from the same signals
+            health, measures = score_with_measures(entry.state, now, self.model, self._ranked_in)
         counts.scored[touch.state_changed] += 1
         alerts, events = evaluate_alerts(entry.alerts, health, now, self.rules_for(health))
         changed = (health, json_bytes(health)) if health_changed(entry.health, health) else None
@@ -341,6 +352,9 @@ class AccountProcessor:
             self.unwritten[account_id] = (touch.partition, entry)
         for alert in events:
             counts.alerts[(alert.kind.value, alert.severity.value, alert.status.value)] += 1
+        if self.population is not None and measures is not None:
+            profile = entry.state.profile
+            self.population.offer(account_id, profile.segment if profile else None, measures)
 
 
 def _waits_on_the_clock(state: AccountAlertState) -> bool:

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:6066"
 
     rescore_interval_seconds: float = Field(default=60.0, gt=0, le=86400)
+    # Share each account's contribution to the population through health.population
+    # and rank against every worker's accounts; off: each worker ranks among its own.
+    population_sharing: bool = True
 
     slack_webhook_url: SecretStr | None = None
     pagerduty_routing_key: SecretStr | None = None

@@ -22,8 +22,10 @@ ALERTS = "health.alerts"
 DLQ = "health.dlq"
 # Internal: scheduled re-evaluation requests, one partition per input partition.
 TICKS = "health.ticks"
+# Internal: each account's contribution to the population (streams.population_records).
+POPULATION = "health.population"
 
-COMPACTED = frozenset({"accounts", SCORES})
+COMPACTED = frozenset({"accounts", SCORES, POPULATION})
 
 
 class TopicsNotReadyError(HealthscoreError):
@@ -39,7 +41,10 @@ class TopicSpec:
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     specs = []
-    for name in (*INPUT_TOPICS, SCORES, ALERTS, DLQ, TICKS):
+    names = [*INPUT_TOPICS, SCORES, ALERTS, DLQ, TICKS]
+    if settings.population_sharing:
+        names.append(POPULATION)
+    for name in names:
         config = {"cleanup.policy": "compact"} if name in COMPACTED else {}
         if name == TICKS:
             config = {"retention.ms": str(6 * 3600 * 1000)}

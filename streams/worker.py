@@ -17,6 +17,7 @@ from streams.alert_delivery import attach_alert_delivery
 from streams.app import create_app
 from streams.faust_metrics import attach_faust_metrics
 from streams.pipeline import build_pipeline
+from streams.population_reader import attach_population_reader
 from streams.readers import HealthReader
 from streams.settings import Settings, check_worker_settings
 from streams.storage import Database, attach_storage
@@ -61,6 +62,8 @@ def build_worker_app(settings: Settings) -> faust.App:
         pipeline,
         HealthReader(pipeline.table, database.pool_if_ready, lambda: pipeline.processor.unwritten),
     )
+    if pipeline.processor.population is not None:  # the model ranks factors
+        attach_population_reader(app, settings, pipeline.population)
     attach_faust_metrics(app, metrics.registry)
     return app
 

@@ -7,7 +7,8 @@ from pydantic import ValidationError
 
 from models.model_config import HealthModel
 from models.population import Population
-from models.scoring import factor_values, ranked_measures, score, signals
+from models.scoring import factor_values, ranked_measures, score, score_with_measures, signals
+from tests.support.model_variants import absolute_model
 from tests.unit.test_model_factories import MODEL, T0, ago, build, login, profile
 
 BREADTH = "engagement.breadth"
@@ -18,14 +19,6 @@ def _ranked_model(min_accounts: int = 30) -> HealthModel:
     breadth = data["components"]["engagement"]["factors"]["breadth"]
     breadth["percentile_curve"] = [[0, 0], [0.5, 60], [1, 100]]
     data["population"] = {"min_accounts": min_accounts}
-    return HealthModel.model_validate(data)
-
-
-def _absolute(model: HealthModel) -> HealthModel:
-    data = model.model_dump(mode="json")
-    for component in data["components"].values():
-        for factor in component["factors"].values():
-            factor["percentile_curve"] = None
     return HealthModel.model_validate(data)
 
 
@@ -52,7 +45,7 @@ def test_the_same_usage_scores_by_how_it_compares_with_the_products_other_accoun
     among_light = factor_values(four, T0, model, light_users)[BREADTH]
     assert among_heavy < 10 < 90 < among_light
     # The absolute curve scores 4 features the same on either product.
-    absolute = _absolute(model)
+    absolute = absolute_model(model)
     assert (
         factor_values(four, T0, absolute, heavy_users)[BREADTH]
         == factor_values(four, T0, absolute, light_users)[BREADTH]
@@ -98,11 +91,10 @@ def test_drivers_still_add_up_to_score_minus_neutral_when_ranked() -> None:
 def test_score_hands_back_the_measures_the_population_needs() -> None:
     model = _ranked_model()
     state = build(_uses(6), model=model)  # type: ignore[arg-type]
-    measures: dict[str, float] = {}
-    score(state, T0, model, None, measures)
+    _, measures = score_with_measures(state, T0, model)
     assert measures == ranked_measures(state, T0, model)
     assert measures[BREADTH] == 6 and measures["engagement.active_users"] == 6
-    absolute = _absolute(MODEL)
+    absolute = absolute_model(MODEL)
     assert ranked_measures(state, T0, absolute) == {}  # the model ranks nothing
 
 

@@ -8,7 +8,10 @@ import pytest
 
 from models.events import Event
 from models.health import Band
-from models.scoring import score
+from models.model_config import HealthModel
+from models.population import Population
+from models.scoring import ranked_measures, score, score_with_measures
+from tests.support.model_variants import absolute_data
 from tests.unit.test_model_factories import (
     MODEL,
     T0,
@@ -116,3 +119,19 @@ def test_silent_account_decays_into_at_risk_and_critical_as_now_advances() -> No
     assert 3 <= first_at_risk < first_critical <= 45
     assert scores[-1].score < 10
     assert scores[first_critical].drivers[0].impact < 0
+
+
+def test_score_with_measures_gives_the_score_and_the_ranked_measures_of_one_evaluation() -> None:
+    data = absolute_data(MODEL)
+    for component, factor in (("engagement", "activity"), ("support", "first_reply")):
+        data["components"][component]["factors"][factor]["percentile_curve"] = [[0, 0], [1, 100]]
+    ranking = HealthModel.model_validate(data)
+    state = build([login(f"u{n}", ago(n)) for n in range(5)] + [ticket("t1", "opened", ago(3))])
+    population = Population()
+    population.update("other", None, {"engagement.activity": 2.0})
+    health, measures = score_with_measures(state, T0, ranking, population)
+    assert health == score(state, T0, ranking, population)
+    assert measures == ranked_measures(state, T0, ranking)
+    assert set(measures) == {"engagement.activity"}, "no first reply yet: no measure"
+    plain = HealthModel.model_validate(absolute_data(MODEL))
+    assert score_with_measures(state, T0, plain) == (score(state, T0, plain), {})
