@@ -6,6 +6,8 @@ committed file differs from `render_score_docs(load_model())`.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from models.model_config import HealthModel, StageOverride
 from models.model_parts import ComponentName, Curve
 
@@ -246,6 +248,56 @@ def _curve(curve: Curve, unit: str) -> str:
 
 
 def render_readme_section(model: HealthModel) -> str:
-    """The score docs as nested under the README's "How the score works" heading."""
-    body = render_score_docs(model).split("\n", 1)[1].lstrip("\n")
-    return "\n".join("#" + line if line.startswith("## ") else line for line in body.splitlines())
+    """The README's short summary of the model: bands, component weights and alert rules.
+
+    The whole story (factors, curves, windows, stages) is docs/how-the-score-works.md;
+    the README links to it and stays short.
+    """
+    bands = model.bands
+    weights = model.components.weights()
+    total = sum(weights.values())
+    shares = ", ".join(
+        f"{component.value} {100 * weight / total:.0f} %" for component, weight in weights.items()
+    )
+    rules = model.alerts
+    drop_clears = rules.score_drop_points - rules.score_drop_clear_margin
+    lines = [
+        f"Model `{model.version}` (the default; `HS_MODEL` names another). Bands: **healthy**"
+        f" {bands.healthy:g}-100, **at_risk** {bands.at_risk:g} to under {bands.healthy:g},"
+        f" **critical** under {bands.at_risk:g}. Components: {shares}; one without data is left"
+        " out and the others re-weighted. Every factor, curve, window and lifecycle stage:",
+        "[docs/how-the-score-works.md](docs/how-the-score-works.md).",
+        "",
+        "| alert | fires when | clears when |",
+        "|---|---|---|",
+        f"| `band_entered` | the account entered at_risk (< {rules.healthy_from:g}) or critical"
+        f" (< {rules.at_risk_from:g}) and stayed there {_duration(rules.pending_for)}"
+        f" | it climbs {rules.band_exit_margin:g} points past the band edge |",
+        f"| `score_drop` | the score fell {rules.score_drop_points:g} or more points within"
+        f" {_duration(rules.score_drop_window)} | the drop shrinks below {drop_clears:g} points |",
+        f"| `renewal_risk` | renewal is within {rules.renewal_within_days} days and the account"
+        " is not healthy | it is healthy again, or the renewal passed |",
+        "",
+        "One open alert per account and kind: a message when it fires, a reminder at most"
+        f" {_every(rules.repeat_interval)} while it stays open (sooner if the account"
+        " gets worse), and one when it resolves. Severity rises with the band, with ARR of"
+        f" {rules.high_arr:,.0f} or more and with a renewal within {rules.renewal_soon_days}"
+        f" days. Scores with confidence below {100 * rules.min_confidence:g} % raise no alerts.",
+    ]
+    return "\n".join(lines)
+
+
+def _every(value: timedelta) -> str:
+    """`every day`, `every 6 hours`."""
+    count, unit = _duration(value).split(" ", 1)
+    return f"every {unit.rstrip('s')}" if count == "1" else f"every {count} {unit}"
+
+
+def _duration(value: timedelta) -> str:
+    """`15 minutes`, `24 hours`, `7 days`: the largest whole unit."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"

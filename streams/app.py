@@ -66,7 +66,7 @@ def create_app(settings: Settings) -> HealthscoreApp:
         topic_allow_declare=True,
         table_standby_replicas=settings.standby_replicas,
         # At-least-once with idempotent effects: Faust's exactly_once crashed workers
-        # and lost alerts in our kill -9 test (README, "Processing guarantees").
+        # and lost alerts in our kill -9 test (docs/guarantees.md, "Why not Faust's exactly-once").
         processing_guarantee="at_least_once",
         consumer_auto_offset_reset="earliest",
         web_enabled=True,

@@ -17,7 +17,7 @@ class SettingsError(HealthscoreError):
 
 
 class Settings(BaseSettings):
-    """Every `HS_*` environment variable the service understands (see README)."""
+    """Every `HS_*` environment variable the service understands (see docs/operators.md)."""
 
     model_config = SettingsConfigDict(env_prefix="HS_", extra="ignore", frozen=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from models.model_config import load_model
@@ -33,5 +34,25 @@ def test_readme_explains_the_default_model() -> None:
     start = readme.index("\n", start) + 1
     end = readme.index("<!-- score-docs:end -->")
     assert readme[start:end].strip() == render_readme_section(load_model()).strip(), (
-        "README's 'How the score works' is stale: run `make docs`"
+        "README's 'How the score works' summary is stale: run `make docs`"
     )
+
+
+def test_readme_summary_follows_the_models_bands_weights_and_alert_rules() -> None:
+    model = load_model()
+    rules = model.alerts.model_copy(
+        update={"pending_for": timedelta(hours=2), "repeat_interval": timedelta(hours=6)}
+    )
+    text = render_readme_section(model.model_copy(update={"alerts": rules}))
+    assert f"Model `{model.version}`" in text
+    assert "**healthy** 70-100" in text and "**critical** under 40" in text
+    assert "engagement 40 %" in text
+    assert "stayed there 2 hours" in text
+    assert "a reminder at most every 6 hours" in text
+    assert "[docs/how-the-score-works.md](docs/how-the-score-works.md)" in text
+
+
+def test_readme_summary_stays_a_summary() -> None:
+    summary = render_readme_section(load_model())
+    assert len(summary.encode()) < len(render_score_docs(load_model()).encode()) / 2
+    assert "| factor |" not in summary
