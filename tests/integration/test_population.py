@@ -14,18 +14,18 @@ import orjson
 import pytest
 import yaml
 
-from models.model_config import load_model
 from streams.population_records import decode_contribution
 from tests.support.cluster import cluster, stop_all
 from tests.support.kafka_io import event_message, produce, read_until
+from tests.support.model_variants import absolute_data
 from tests.support.worker import WorkerProcess, worker_env
 
 pytestmark = pytest.mark.integration
 
 
 def ranking_model(folder: Path) -> Path:
-    """The default model with engagement.activity ranked in the population."""
-    model = load_model(None).model_dump(mode="json")
+    """The default model with only engagement.activity ranked in the population."""
+    model = absolute_data()
     model["components"]["engagement"]["factors"]["activity"].update(
         weight=20, percentile_curve=[[0, 0], [1, 100]]
     )
