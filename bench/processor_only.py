@@ -20,9 +20,11 @@ from bench.workload import batch_messages, single_messages
 from models.alert_event import AlertEvent
 from models.health import Health
 from models.model_config import load_model
+from models.population import Population
 from models.validation import Rejection
 from sinks.metrics import create_metrics
 from streams.pipeline import BATCH_MAX
+from streams.population_share import PopulationShare
 from streams.processor import AccountProcessor, RawMessage
 from streams.worker import collect_garbage_less_often
 
@@ -58,8 +60,11 @@ async def feed(processor: AccountProcessor, batch: list[RawMessage], size: int) 
 
 
 def run(batch: list[RawMessage], size: int, profile: bool) -> float:
+    metrics = create_metrics()
+    # As a worker scores: ranked factors in a population its own scores keep.
+    population = PopulationShare(Population(), metrics)
     processor = AccountProcessor(
-        load_model(None), MemoryTable(), DroppedOutputs(), create_metrics()
+        load_model(None), MemoryTable(), DroppedOutputs(), metrics, population=population
     )
     work: Any = feed(processor, batch, size)
     started = time.perf_counter()
