@@ -81,6 +81,7 @@ def is_transient(exc: BaseException) -> bool:
     return classify(exc) is Fault.TRANSIENT
 
 
+# Retry loops by hand rather than with tenacity or stamina: sinks/retry.py says why.
 def retry_delays(
     first: float = RETRY_FIRST_SECONDS, longest: float = RETRY_MAX_SECONDS
 ) -> Iterator[float]:

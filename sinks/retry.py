@@ -4,6 +4,18 @@ Attempt n (1-based) that failed retryably waits a uniform random time in
 [0, min(max_delay, base_delay * 2 ** (n - 1))] ("full jitter"), unless the
 receiver said how long to wait (429/503 `Retry-After`): then exactly that,
 capped at `max_retry_after`. After `max_attempts` attempts the delivery fails.
+
+Written by hand on purpose, with the loops of `sinks.delivery`, `sinks.lanes`
+and `sinks.postgres_faults` (issue #21, tried against tenacity 9.2.1 and
+stamina 26.1.0). tenacity can say all of it (full jitter, cap, attempt limit,
+a custom wait for Retry-After, a custom sleep for the abandon check), but the
+loops came out longer: `to_sink` +20 lines, `retry_transient` +11, since
+recording each attempt is what the loop is about and tenacity spreads that over
+`before_sleep`, `reraise` and an outer `except`. (`AsyncRetrying()(fn)` also
+hands back unawaited the coroutine of a lambda, which `write_isolating` passes.)
+stamina's jitter is added to the delay rather than full, it takes no sleep of
+ours (the abandon check needs one), and it counts retries in the default
+Prometheus registry.
 """
 
 from __future__ import annotations

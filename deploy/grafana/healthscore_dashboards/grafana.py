@@ -1,4 +1,17 @@
-"""Building blocks for Grafana dashboard JSON: data sources, targets, panels, layout."""
+"""Building blocks for Grafana dashboard JSON: data sources, targets, panels, layout.
+
+Plain dicts rather than grafana-foundation-sdk (issue #21, tried with its
+Grafana 11.6 build): the SDK has no PostgreSQL query type, and 27 of the 47
+targets, every query variable and the alert annotation are SQL, so they would
+stay raw dicts; override values (links, colours) are untyped there too. Ported
+to it, the Pipeline dashboard's body took 215 lines against 232 here, plus 117
+lines of helpers for what it alone needed (these 233 serve all three), and its
+JSON still differed (no panel ids or refIds, no built-in annotation,
+schemaVersion 41, a dozen defaults written out). A tenth fewer lines at best is
+not worth a pre-1.0 dependency whose builds are versioned by epoch: `pip
+install grafana-foundation-sdk` picks the Grafana 10.1 build; the 11.6 one
+that deploy/compose runs needs the pin `1769699379!11.6.0`.
+"""
 
 from __future__ import annotations
 
