@@ -42,6 +42,23 @@ def _events(rng: random.Random) -> list[tuple[str, dict[str, object]]]:
     return lines
 
 
+def _history(
+    folder: Path, rng: random.Random, days: int, moments: int
+) -> tuple[Path, list[Event], list[tuple[datetime, str, int]]]:
+    """A random history file, its events in time order, and `moments` snapshots to take."""
+    lines = _events(rng)
+    path = folder / "h.jsonl"
+    path.write_text("".join(json.dumps({"topic": t, "event": e}) + "\n" for t, e in lines))
+    events = sorted(
+        (TOPIC_EVENTS[t].model_validate(e) for t, e in lines), key=lambda e: e.occurred_at
+    )
+    schedule = sorted(
+        (START + timedelta(seconds=rng.randrange(days * 86_400)), f"a{rng.randrange(3)}", key)
+        for key in range(moments)
+    )
+    return path, events, schedule
+
+
 def _reference(events: list[Event], account: str, moment: datetime) -> AccountState:
     state = new_state(account)
     for event in events:
@@ -51,17 +68,7 @@ def _reference(events: list[Event], account: str, moment: datetime) -> AccountSt
 
 
 def test_every_snapshot_equals_folding_each_earlier_event_at_its_own_time(tmp_path: Path) -> None:
-    rng = random.Random(11)
-    lines = _events(rng)
-    path = tmp_path / "h.jsonl"
-    path.write_text("".join(json.dumps({"topic": t, "event": e}) + "\n" for t, e in lines))
-    events = sorted(
-        (TOPIC_EVENTS[t].model_validate(e) for t, e in lines), key=lambda e: e.occurred_at
-    )
-    moments = sorted(
-        (START + timedelta(seconds=rng.randrange(270 * 86_400)), f"a{rng.randrange(3)}", key)
-        for key in range(40)
-    )
+    path, events, moments = _history(tmp_path, random.Random(11), days=270, moments=40)
     taken: dict[int, tuple[datetime, str, AccountState]] = {}
 
     def take(key: int, at: datetime, state: AccountState) -> None:
@@ -80,17 +87,7 @@ def test_every_snapshot_equals_folding_each_earlier_event_at_its_own_time(tmp_pa
 def test_snapshots_rank_among_the_accounts_as_they_stood_that_midnight(tmp_path: Path) -> None:
     """The population a snapshot is ranked in holds every account's measures as of
     the start of the snapshot's day: nothing later, whatever the account."""
-    rng = random.Random(5)
-    lines = _events(rng)
-    path = tmp_path / "h.jsonl"
-    path.write_text("".join(json.dumps({"topic": t, "event": e}) + "\n" for t, e in lines))
-    events = sorted(
-        (TOPIC_EVENTS[t].model_validate(e) for t, e in lines), key=lambda e: e.occurred_at
-    )
-    moments = sorted(
-        (START + timedelta(seconds=rng.randrange(250 * 86_400)), f"a{rng.randrange(3)}", key)
-        for key in range(25)
-    )
+    path, events, moments = _history(tmp_path, random.Random(5), days=250, moments=25)
     population = Population()
     seen: dict[int, tuple[datetime, dict[str, list[int]]]] = {}
 
