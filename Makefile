@@ -6,23 +6,42 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 LOCAL := .local
-STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+# The locked versions `make venv` installs (docs/development.md#dependencies); `make lock` rewrites them.
+RUNTIME_LOCK := requirements/runtime.txt
+DEV_LOCK := requirements/dev.txt
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(DEV_LOCK) | sha1sum | cut -c1-12)
+# `make lock` runs uv from its own virtualenv, never the project's.
+LOCK_TOOL := $(LOCAL)/lock-tool
+UV_VERSION := 0.13.9
+LOCK_FLAGS := --quiet --generate-hashes --python-version 3.11 --annotation-style line \
+  --custom-compile-command "make lock"
 WORKERS ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: help venv kafka-jars up down test unit run lint schemas docs bench loss-runs clean prometheus-tools
+.PHONY: help venv lock kafka-jars up down test unit run lint schemas docs bench loss-runs clean prometheus-tools
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	@test -x $(BIN)/python || { echo "venv: creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
-	@echo "venv: installing healthscore and its dependencies (the first time takes a few minutes)…"
-	@set -o pipefail; $(BIN)/pip install --progress-bar off -e '.[dev]' \
+	@echo "venv: installing the locked dependencies ($(DEV_LOCK)), the first time takes a few minutes…"
+	@set -o pipefail; $(BIN)/pip install --progress-bar off --require-hashes -r $(DEV_LOCK) \
 	  | { grep --line-buffered -E '^(Collecting|Successfully)' || true; }
+	@echo "venv: installing healthscore itself (editable, no dependencies of its own)"
+	@set -o pipefail; $(BIN)/pip install --progress-bar off --no-deps -e . \
+	  | { grep --line-buffered -E '^Successfully' || true; }
 	@rm -f $(VENV)/.installed-*; touch $@
 
 venv: $(STAMP) ## create .venv and install the project (idempotent)
+
+lock: ## re-lock requirements/*.txt from pyproject.toml (locked versions stay unless it moves them)
+	@test -x $(LOCK_TOOL)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOL) && \
+	  $(LOCK_TOOL)/bin/pip install --quiet --progress-bar off uv==$(UV_VERSION); }
+	@$(LOCK_TOOL)/bin/uv pip compile $(LOCK_FLAGS) pyproject.toml -o $(RUNTIME_LOCK)
+	@$(LOCK_TOOL)/bin/uv pip compile $(LOCK_FLAGS) pyproject.toml --extra dev --extra fit \
+	  -c $(RUNTIME_LOCK) -o $(DEV_LOCK)
+	@echo "lock: $(RUNTIME_LOCK) and $(DEV_LOCK) written; \`make venv\` installs them"
 
 kafka-jars: ## fetch the local Kafka broker's jars from Maven Central
 	@deploy/local/kafka.sh fetch

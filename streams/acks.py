@@ -13,7 +13,8 @@ from typing import Any, Protocol, cast
 
 import faust
 from faust.types import Message
-from faust.types.tuples import ack_lock
+
+from streams.faust_internals import ack_lock
 
 
 class BulkConsumer(Protocol):

@@ -8,6 +8,7 @@ import faust
 from faust.types import ConsumerT
 
 from streams.bulk_consumer import BulkDelivery, BulkDeliveryConsumer
+from streams.faust_internals import AppInternals
 from streams.kafka_client import protect_logs, ssl_context
 from streams.settings import Settings
 
@@ -32,20 +33,20 @@ def _credentials(settings: Settings) -> object | None:
     return None
 
 
-class HealthscoreApp(faust.App):
+class HealthscoreApp(AppInternals):
     """A Faust app whose consumer can hand topics to one handler a fetch at a time."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.bulk_delivery = BulkDelivery()
         super().__init__(*args, **kwargs)
 
-    def _new_consumer(self) -> ConsumerT:
+    def new_consumer(self) -> ConsumerT:
         return BulkDeliveryConsumer(
             self.transport,
             bulk=self.bulk_delivery,
             callback=self.topics.on_message,
-            on_partitions_revoked=self._on_partitions_revoked,
-            on_partitions_assigned=self._on_partitions_assigned,
+            on_partitions_revoked=self.partitions_revoked_callback,
+            on_partitions_assigned=self.partitions_assigned_callback,
             beacon=self.beacon,
             loop=self.transport.loop,
         )

@@ -16,6 +16,10 @@ is abandoned the moment the consumer suspends its flow for a rebalance, as
 Faust abandons each message's delivery. What Faust then relies on to fetch
 the abandoned messages again, and what it commits, is made safe by a
 `CommitGuard` (see streams.commit_guard).
+
+faust's private names this takes (the fetch loop, the commit and the ack
+books) are reached through `ConsumerInternals`, which lists them with the
+version they were read from (streams.faust_internals).
 """
 
 from __future__ import annotations
@@ -28,13 +32,11 @@ from typing import Any
 
 from aiokafka.errors import IllegalStateError
 from faust.exceptions import ProducerSendError
-from faust.transport import consumer as faust_consumer
-from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
-from faust.types.tuples import ack_lock
 from mode.utils.futures import notify
 
 from streams.commit_guard import CommitGuard
+from streams.faust_internals import CONSUMER_FETCHING, ConsumerInternals, ack_lock, stop_test
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ class BulkDelivery:
         self.before_commit = before_commit
 
 
-class BulkDeliveryConsumer(faust_aiokafka.Consumer):
+class BulkDeliveryConsumer(ConsumerInternals):
     """aiokafka consumer whose fetch loop delivers the app's bulk topics as lists."""
 
     bulk: BulkDelivery
@@ -95,17 +97,17 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
         acked: bool = super().ack(message)
         return acked
 
-    def _new_offset(self, tp: TP) -> int | None:
+    def new_offset(self, tp: TP) -> int | None:
         # Faust's own head check is skipped for a partition never committed.
-        acked = self._acked[tp]
+        acked = self.acked_offsets[tp]
         if acked:
             lowest = min(acked)
-            gaps = self._gap[tp]
+            gaps = self.gaps[tp]
             if gaps:
                 lowest = min(lowest, gaps.begin())
             if not self.guard.allows(tp, lowest):
                 return None
-        offset: int | None = super()._new_offset(tp)
+        offset: int | None = super().new_offset(tp)
         if offset is not None:
             self.guard.committed(tp, offset)
         return offset
@@ -122,7 +124,7 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
         assigned = self.assignment()
         self.guard.repositioned(assigned)
         acks_enabled_for = self.app.topics.acks_enabled_for
-        committed = self._committed_offset
+        committed = self.committed_offsets
         never = [tp for tp in assigned if acks_enabled_for(tp.topic) and not committed.get(tp)]
         if never:
             earliest = await self.earliest_offsets(*never)
@@ -154,9 +156,9 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
         """
         acked: list[Message] = []
         acks_enabled_for = self.app.topics.acks_enabled_for
-        committed_offsets = self._committed_offset
-        acked_index_of, acked_of = self._acked_index, self._acked
-        unacked = self._unacked_messages
+        committed_offsets = self.committed_offsets
+        acked_index_of, acked_of = self.acked_index, self.acked_offsets
+        unacked = self.unacked_messages
         with ack_lock:
             for message in messages:
                 if message.acked:
@@ -178,44 +180,42 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
                 acked_index.add(offset)
                 acked_of[tp].append(offset)
                 acked.append(message)
-            self._n_acked += len(acked)
-        notify(self._waiting_for_ack)
+            self.n_acked += len(acked)
+        notify(self.waiting_for_ack)
         return acked
 
-    async def _commit_tps(self, tps: Any, start_new_transaction: bool) -> bool:
+    async def commit_tps(self, tps: Any, start_new_transaction: bool) -> bool:
         # Every commit, whoever asks for it (the commit timer, a rebalance, the
         # worker stopping), first lets the handler write what the acked messages
         # changed: offsets must never run ahead of the state they produced. The
         # offsets are taken before the hook runs, so batches the agent processes
         # while the rows are being written wait for the next commit.
-        offsets = self._filter_committable_offsets(tps)
+        offsets = self.filter_committable_offsets(tps)
         if self.bulk.before_commit is not None:
             await self.bulk.before_commit()
         if not offsets:
             return False
         try:
-            await self._handle_attached(offsets)
+            await self.handle_attached(offsets)
         except ProducerSendError as exc:
             await self.crash(exc)
             return False
-        done: bool = await self._commit_offsets(
-            offsets, start_new_transaction=start_new_transaction
-        )
+        done: bool = await self.commit_offsets(offsets, start_new_transaction=start_new_transaction)
         return done
 
-    async def _drain_messages(self, fetcher: Any) -> None:
-        consumer_should_stop = self._stopped.is_set
-        fetcher_should_stop = fetcher._stopped.is_set
+    async def drain_messages(self, fetcher: Any) -> None:
+        consumer_should_stop = stop_test(self)
+        fetcher_should_stop = stop_test(fetcher)
         try:
             while not (consumer_should_stop() or fetcher_should_stop()):
-                self.diag.set_flag(faust_consumer.CONSUMER_FETCHING)
+                self.diag.set_flag(CONSUMER_FETCHING)
                 if self.guard.refetch and self.flow_active and self.app.flow_control.is_active():
                     await self._fetch_dropped_again()
                 fetched = self.getmany_by_partition(1.0)
                 await self.sleep(0)
                 if not self.should_stop:
                     await self.wait_first(self._deliver(fetched), self.suspend_flow.wait())
-                self.diag.unset_flag(faust_consumer.CONSUMER_FETCHING)
+                self.diag.unset_flag(CONSUMER_FETCHING)
         except self.consumer_stopped_errors:
             if self.transport.app.should_stop:
                 self.log.info("Broker stopped consumer, shutting down...")
@@ -230,7 +230,7 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
             self.log.exception("Drain messages raised: %r", exc)
             raise
         finally:
-            self.diag.unset_flag(faust_consumer.CONSUMER_FETCHING)
+            self.diag.unset_flag(CONSUMER_FETCHING)
 
     async def getmany_by_partition(
         self, wait_seconds: float
@@ -243,7 +243,7 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
         against a rebalance), and the per-message part of that was a tenth of
         a worker's time under load.
         """
-        records, active_partitions = await self._wait_next_records(wait_seconds)
+        records, active_partitions = await self.wait_next_records(wait_seconds)
         if records is None or self.should_stop:
             return
         if not self.flow_active:
@@ -255,8 +255,8 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
             return
         app = self.app
         generation_id = app.consumer_generation_id
-        to_message = self._to_message
-        buffered = self._buffered_partitions
+        to_message = self.to_message
+        buffered = self.buffered_partitions
         for tp, tp_records in records.items():
             if not self.flow_active or app.consumer_generation_id != generation_id:
                 self._drop_records({tp: tp_records})  # and the partitions after it
@@ -277,7 +277,7 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
     async def _deliver(self, fetched: AsyncIterator[tuple[TP, list[Message]]]) -> None:
         """Deliver one fetch: bulk topics as lists, the rest message by message."""
         callback = self.callback
-        read_offsets = self._read_offset
+        read_offsets = self.read_offsets
         acks_enabled_for = self.app.topics.acks_enabled_for
         bulk_topics, handler = self.bulk.topics, self.bulk.handler
         guard = self.guard
@@ -285,8 +285,8 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
         async for tp, messages in fetched:
             gaps_count = acks_enabled_for(tp.topic)
             in_bulk = handler is not None and tp.topic in bulk_topics
-            if self._commit_every is not None and self._n_acked >= self._commit_every:
-                self._n_acked = 0
+            if self.commit_every is not None and self.n_acked >= self.commit_every:
+                self.n_acked = 0
                 await self.commit()
             read = read_offsets[tp]
             if gaps_count:
@@ -300,7 +300,7 @@ class BulkDeliveryConsumer(faust_aiokafka.Consumer):
                     continue  # already delivered before a seek back
                 # Not `if read`: after offset 0, a gap is a gap too.
                 if read is not None and offset - read > 1 and gaps_count:
-                    await self._add_gap(tp, read + 1, offset)
+                    await self.add_gap(tp, read + 1, offset)
                 if in_bulk:
                     bulk.append(message)
                     if len(bulk) >= BULK_SLICE:

@@ -17,9 +17,11 @@ from typing import Any
 
 import faust
 from faust.sensors.monitor import Monitor
-from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
+from faust.sensors.prometheus import FaustMetrics
 from faust.types import TP, EventT, Message, StreamT
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from streams.faust_internals import PrometheusMonitorInternals
 
 PREFIX = "healthscore_faust_"
 LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -120,7 +122,7 @@ def faust_metrics(reg: CollectorRegistry) -> FaustMetrics:
     )
 
 
-class FaustMonitor(PrometheusMonitor):
+class FaustMonitor(PrometheusMonitorInternals):
     """faust's Prometheus sensor, cheaper per message and with three latencies fixed.
 
     faust's own hooks run for every message and look up labelled children and
@@ -136,13 +138,13 @@ class FaustMonitor(PrometheusMonitor):
     def __init__(self, metrics: FaustMetrics, **kwargs: Any) -> None:
         super().__init__(metrics, **kwargs)
         self._per_topic: dict[str, Any] = {}
-        self._read_offset: dict[TP, Any] = {}
+        self._partition_read_children: dict[TP, Any] = {}
         self._per_stream: dict[int, Any] = {}
         self._end_offset: dict[TP, Any] = {}
 
     def on_message_in(self, tp: TP, offset: int, message: Message) -> None:
         Monitor.on_message_in(self, tp, offset, message)
-        metrics = self._metrics
+        metrics = self.prometheus_metrics
         metrics.messages_received.inc()
         metrics.active_messages.inc()
         self._topic_received(tp.topic).inc()
@@ -158,7 +160,7 @@ class FaustMonitor(PrometheusMonitor):
         count = len(messages)
         self.messages_received_total += count
         self.messages_active += count
-        metrics = self._metrics
+        metrics = self.prometheus_metrics
         metrics.messages_received.inc(count)
         metrics.active_messages.inc(count)
         for topic, of_topic in collections.Counter(m.topic for m in messages).items():
@@ -178,22 +180,22 @@ class FaustMonitor(PrometheusMonitor):
             if message.time_in is not None:
                 message.time_total = now - message.time_in
         self.messages_active -= len(messages)
-        self._metrics.active_messages.dec(len(messages))
+        self.prometheus_metrics.active_messages.dec(len(messages))
 
     def _topic_received(self, topic: str) -> Any:
         per_topic = self._per_topic.get(topic)
         if per_topic is None:
-            per_topic = self._metrics.messages_received_per_topics.labels(topic=topic)
+            per_topic = self.prometheus_metrics.messages_received_per_topics.labels(topic=topic)
             self._per_topic[topic] = per_topic
         return per_topic
 
     def _partition_read(self, tp: TP) -> Any:
-        read_offset = self._read_offset.get(tp)
+        read_offset = self._partition_read_children.get(tp)
         if read_offset is None:
-            read_offset = self._metrics.messages_received_per_topics_partition.labels(
+            read_offset = self.prometheus_metrics.messages_received_per_topics_partition.labels(
                 topic=tp.topic, partition=tp.partition
             )
-            self._read_offset[tp] = read_offset
+            self._partition_read_children[tp] = read_offset
         return read_offset
 
     def track_tp_end_offset(self, tp: TP, offset: int) -> None:
@@ -201,7 +203,7 @@ class FaustMonitor(PrometheusMonitor):
         Monitor.track_tp_end_offset(self, tp, offset)
         end_offset = self._end_offset.get(tp)
         if end_offset is None:
-            end_offset = self._metrics.topic_partition_end_offset.labels(
+            end_offset = self.prometheus_metrics.topic_partition_end_offset.labels(
                 topic=tp.topic, partition=tp.partition
             )
             self._end_offset[tp] = end_offset
@@ -211,12 +213,12 @@ class FaustMonitor(PrometheusMonitor):
         self, tp: TP, offset: int, stream: StreamT[Any], event: EventT[Any]
     ) -> dict[str, Any] | None:
         state = Monitor.on_stream_event_in(self, tp, offset, stream, event)
-        metrics = self._metrics
+        metrics = self.prometheus_metrics
         metrics.total_events.inc()
         metrics.total_active_events.inc()
         per_stream = self._per_stream.get(id(stream))
         if per_stream is None:
-            label = f"stream.{self._stream_label(stream)}.events"
+            label = f"stream.{self.stream_label(stream)}.events"
             per_stream = metrics.total_events_per_stream.labels(stream=label)
             self._per_stream[id(stream)] = per_stream
         per_stream.inc()
@@ -224,22 +226,24 @@ class FaustMonitor(PrometheusMonitor):
 
     def on_rebalance_return(self, app: Any, state: dict[str, Any]) -> None:
         Monitor.on_rebalance_return(self, app, state)
-        self._metrics.total_rebalances.dec()
-        self._metrics.total_rebalances_recovering.inc()
-        self._metrics.rebalance_done_consumer_latency.observe(
+        self.prometheus_metrics.total_rebalances.dec()
+        self.prometheus_metrics.total_rebalances_recovering.inc()
+        self.prometheus_metrics.rebalance_done_consumer_latency.observe(
             self.secs_to_ms(state["latency_return"])
         )
 
     def on_rebalance_end(self, app: Any, state: dict[str, Any]) -> None:
         Monitor.on_rebalance_end(self, app, state)
-        self._clear_partition_related_metrics()
+        self.clear_partition_related_metrics()
         # Those labelled children are gone from their metrics now: cached, they
         # would be moved on unseen, and the series would never come back.
         self._per_topic.clear()
-        self._read_offset.clear()
+        self._partition_read_children.clear()
         self._end_offset.clear()
-        self._metrics.total_rebalances_recovering.dec()
-        self._metrics.rebalance_done_latency.observe(self.secs_to_ms(state["latency_end"]))
+        self.prometheus_metrics.total_rebalances_recovering.dec()
+        self.prometheus_metrics.rebalance_done_latency.observe(
+            self.secs_to_ms(state["latency_end"])
+        )
 
     def on_web_request_end(
         self,
@@ -251,8 +255,10 @@ class FaustMonitor(PrometheusMonitor):
         view: Any = None,
     ) -> None:
         Monitor.on_web_request_end(self, app, request, response, state, view=view)
-        self._metrics.http_status_codes.labels(status_code=int(state["status_code"])).inc()
-        self._metrics.http_latency.observe(self.secs_to_ms(state["latency_end"]))
+        self.prometheus_metrics.http_status_codes.labels(
+            status_code=int(state["status_code"])
+        ).inc()
+        self.prometheus_metrics.http_latency.observe(self.secs_to_ms(state["latency_end"]))
 
 
 def attach_faust_metrics(app: faust.App, registry: CollectorRegistry) -> FaustMonitor:

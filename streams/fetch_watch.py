@@ -9,6 +9,19 @@ in its consumer's active set; the watch logs where such a partition stands
 (active, paused) and puts it back in that set, which is all a resume does.
 Only the bulk-delivered input topics are watched: Faust's conductor never
 takes them out of the set for backpressure, so a resume cannot undo that.
+
+Why not Faust's own check: its consumer's livelock detector
+(`Consumer.verify_all_partitions_active`, every 2.5 commit intervals) logs
+"Aiokafka has not sent fetch request for …" or "Highwater not yet
+available for …" (faust-streaming 0.15.3, transport/drivers/aiokafka.py
+`verify_event_path`) for the same symptom, but (1) only logs, and the
+partition stays unfetched until the worker restarts; (2) counts from the
+worker's start, not from the group settling, so after a rebalance hours
+into a run it reports at once; and (3) reaches into aiokafka's private
+subscription state to do so. This watch
+resumes the partition, which is what brings a stalled worker back (issue
+#629 of faust-streaming, open at 0.15.3, has no fix). Retire it when Faust
+resumes such partitions itself (docs/upgrading-faust.md).
 """
 
 from __future__ import annotations
@@ -68,8 +81,8 @@ class FetchWatch:
         stuck = sorted(tp for tp, first in since.items() if now - first >= self.patience)
         if not stuck:
             return []
-        active = getattr(consumer, "_active_partitions", None) or set()
-        paused = getattr(consumer, "_paused_partitions", None) or set()
+        # The app's consumer is a streams.faust_internals.ConsumerInternals.
+        active, paused = consumer.active_partitions, consumer.paused_partitions
         for tp in stuck:
             log.error(
                 "assigned partition %s[%d] not fetched for %.0f s (active: %s, paused: %s); "

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -18,9 +15,6 @@ from typing import Any
 import faust
 import orjson
 from aiokafka.partitioner import murmur2
-
-# Private, but the only way to give a coalesced write its partition (see FaustStateTable).
-from faust.streams import _current_event
 from faust.types import TP, EventT, Message
 
 from models.model_config import HealthModel
@@ -30,6 +24,13 @@ from streams.acks import Inbox, PendingSends
 from streams.app import HealthscoreApp
 from streams.census import Census
 from streams.dead_letters import header_pairs
+from streams.faust_internals import (
+    aiokafka_producer,
+    channel_queue,
+    current_event_as,
+    encode_key,
+    encode_value,
+)
 from streams.fetch_watch import FetchWatch
 from streams.gathering import Gathering
 from streams.kafka_outputs import KafkaOutputs
@@ -89,17 +90,17 @@ class FaustStateTable:
         # Faust's RocksDB store reads only the current event's partition when
         # there is one; inside a stream iteration that is the stream's own event
         # (no partition of this table), so without an event it searches them all.
-        with _current_event_as(None):
+        with current_event_as(None):
             value: bytes | None = self.table.get(account_id)
         return value
 
     def put(self, account_id: str, partition: int, value: bytes) -> None:
         # The store writes to the database of the current event's partition.
-        with _current_event_as(self.events[partition]):
+        with current_event_as(self.events[partition]):
             self.store[account_id] = value
         store = self.store
         self.batches.append(
-            self.changelog, partition, store._encode_key(account_id), store._encode_value(value)
+            self.changelog, partition, encode_key(store, account_id), encode_value(store, value)
         )
 
     def persist(self, batch: SentBatch, done: asyncio.Future[Any]) -> None:
@@ -107,16 +108,6 @@ class FaustStateTable:
             self.store.set_persisted_offset(
                 TP(batch.topic, batch.partition), last_offset(batch, done)
             )
-
-
-@contextmanager
-def _current_event_as(event: EventT[Any] | None) -> Iterator[None]:
-    """Faust's current event set to `event` (or to none) for the duration."""
-    token = _current_event.set(weakref.ref(event) if event is not None else None)
-    try:
-        yield
-    finally:
-        _current_event.reset(token)
 
 
 @dataclass
@@ -210,10 +201,10 @@ def build_pipeline(
     )
     inbox = Inbox(app)
     pending = PendingSends(inbox.ack, on_failure=lambda exc: output_lost(pipeline, exc))
-    batches = RecordBatches(app.producer._ensure_producer)  # type: ignore[attr-defined]
+    batches = RecordBatches(aiokafka_producer(app.producer))
     # Rows' changelog records apart from the outputs: a commit sends them
     # without holding up the agent, and waits for exactly those.
-    changelog_batches = RecordBatches(app.producer._ensure_producer)  # type: ignore[attr-defined]
+    changelog_batches = RecordBatches(aiokafka_producer(app.producer))
     state_table = FaustStateTable(table, changelog_batches)
     census = Census()
     # Population records apart from the outputs: their sends are advisory, and
@@ -311,7 +302,7 @@ def build_pipeline(
     @app.agent(fetched, name="score-accounts")
     async def score_accounts(stream: faust.StreamT[list[Message]]) -> None:
         pipeline.processing.set()
-        queued = stream.channel.queue  # type: ignore[attr-defined]
+        queued = channel_queue(stream)
         async for fetch in stream:
             gathering.add(fetch)
             while gathering.pending:

@@ -114,12 +114,12 @@ def ack_books(committed: dict[TP, int]) -> Any:
     books.app = SimpleNamespace(
         topics=SimpleNamespace(acks_enabled_for=lambda topic: topic != "no-acks")
     )
-    books._committed_offset = defaultdict(lambda: None, committed)
-    books._acked_index = defaultdict(set)
-    books._acked = defaultdict(list)
-    books._unacked_messages = WeakSet()
-    books._n_acked = 0
-    books._waiting_for_ack = None
+    books.committed_offsets = defaultdict(lambda: None, committed)
+    books.acked_index = defaultdict(set)
+    books.acked_offsets = defaultdict(list)
+    books.unacked_messages = WeakSet()
+    books.n_acked = 0
+    books.waiting_for_ack = None
     return books
 
 
@@ -144,14 +144,14 @@ def test_acking_a_batch_keeps_the_books_as_acking_each_message_does() -> None:
     one_by_one, at_once = ack_books(committed), ack_books(committed)
     singles, batched = batch(), batch()
     for books, messages in ((one_by_one, singles), (at_once, batched)):
-        books._unacked_messages.update(messages)
+        books.unacked_messages.update(messages)
     newly_acked = [each.offset for each in singles if each.ack(one_by_one)]
     assert [each.offset for each in at_once.ack_all(batched)] == newly_acked == [5, 6]
-    for field_name in ("_acked", "_acked_index", "_n_acked"):
+    for field_name in ("acked_offsets", "acked_index", "n_acked"):
         assert getattr(at_once, field_name) == getattr(one_by_one, field_name), field_name
-    in_use = {(m.topic, m.partition, m.offset, m.refcount) for m in one_by_one._unacked_messages}
+    in_use = {(m.topic, m.partition, m.offset, m.refcount) for m in one_by_one.unacked_messages}
     assert {
-        (m.topic, m.partition, m.offset, m.refcount) for m in at_once._unacked_messages
+        (m.topic, m.partition, m.offset, m.refcount) for m in at_once.unacked_messages
     } == in_use
     assert [(m.acked, m.refcount) for m in batched] == [(m.acked, m.refcount) for m in singles]
 
@@ -181,8 +181,8 @@ def consumer(bulk_topics: set[str], read_offsets: dict[TP, int | None]) -> Any:
     instance.bulk = delivery
     instance.guard = CommitGuard()
     instance.callback = callback
-    instance._read_offset = defaultdict(lambda: None, read_offsets)
-    instance._commit_every = None
+    instance.read_offsets = defaultdict(lambda: None, read_offsets)
+    instance.commit_every = None
     instance.app = SimpleNamespace(topics=SimpleNamespace(acks_enabled_for=lambda topic: True))
     return instance, handed, one_by_one
 
@@ -195,8 +195,8 @@ async def test_a_fetch_reaches_the_handler_as_lists_and_other_topics_one_by_one(
     await instance._deliver(fetch(logins[0], changelog, logins[1], tickets, logins[2]))
     assert handed == [[*logins, tickets]]
     assert one_by_one == [changelog]
-    assert instance._read_offset[TP("logins", 0)] == 2
-    assert instance._read_offset[TP("tickets", 2)] == 9
+    assert instance.read_offsets[TP("logins", 0)] == 2
+    assert instance.read_offsets[TP("tickets", 2)] == 9
 
 
 async def test_a_large_fetch_is_handed_over_in_slices_in_order() -> None:
@@ -231,11 +231,11 @@ async def test_a_fetch_is_taken_a_partition_at_a_time_from_the_active_ones_only(
         _drop_records=lambda records: dropped.extend(
             (tp, [r.offset for r in rs]) for tp, rs in records.items()
         ),
-        _wait_next_records=wait_next_records,
+        wait_next_records=wait_next_records,
         should_stop=False,
         flow_active=True,
-        _buffered_partitions=set(),
-        _to_message=lambda tp, record: message(tp.topic, tp.partition, record.offset),
+        buffered_partitions=set(),
+        to_message=lambda tp, record: message(tp.topic, tp.partition, record.offset),
         highwater=lambda tp: {logins0: 3, logins1: 6}[tp],
         app=SimpleNamespace(
             consumer_generation_id=GENERATION,
@@ -261,10 +261,10 @@ def committing_consumer(before_commit: Any) -> tuple[Any, list[dict[TP, int]]]:
     instance = object.__new__(BulkDeliveryConsumer)
     instance.bulk = delivery
     instance.guard = CommitGuard()
-    instance._acked = defaultdict(list)
-    instance._acked_index = defaultdict(set)
-    instance._gap = defaultdict(IntervalTree)
-    instance._committed_offset = defaultdict(lambda: None)
+    instance.acked_offsets = defaultdict(list)
+    instance.acked_index = defaultdict(set)
+    instance.gaps = defaultdict(IntervalTree)
+    instance.committed_offsets = defaultdict(lambda: None)
     instance.diag = SimpleNamespace(set_flag=lambda flag: None, unset_flag=lambda flag: None)
     instance.app = SimpleNamespace(
         sensors=SimpleNamespace(
@@ -278,11 +278,11 @@ def committing_consumer(before_commit: Any) -> tuple[Any, list[dict[TP, int]]]:
 
     async def commit_offsets(offsets: dict[TP, int], start_new_transaction: bool = True) -> bool:
         committed.append(dict(offsets))
-        instance._committed_offset.update(offsets)
+        instance.committed_offsets.update(offsets)
         return True
 
-    instance._handle_attached = handle_attached
-    instance._commit_offsets = commit_offsets
+    instance.handle_attached = handle_attached
+    instance.commit_offsets = commit_offsets
     return instance, committed
 
 
@@ -291,8 +291,8 @@ async def fetch_nothing(messages: list[Any]) -> None:
 
 
 def ack(instance: Any, tp: TP, offset: int) -> None:
-    instance._acked[tp].append(offset)
-    instance._acked_index[tp].add(offset)
+    instance.acked_offsets[tp].append(offset)
+    instance.acked_index[tp].add(offset)
 
 
 async def test_messages_acked_while_rows_are_written_wait_for_the_next_commit() -> None:

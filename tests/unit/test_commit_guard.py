@@ -59,17 +59,17 @@ class Worker:
             ),
         )
         consumer.callback = None
-        consumer._read_offset = defaultdict(lambda: None)
-        consumer._commit_every = None
-        consumer._acked = defaultdict(list)
-        consumer._acked_index = defaultdict(set)
-        consumer._gap = defaultdict(IntervalTree)
-        consumer._committed_offset = defaultdict(lambda: None)
-        consumer._unacked_messages = WeakSet()
-        consumer._n_acked = 0
-        consumer._waiting_for_ack = None
+        consumer.read_offsets = defaultdict(lambda: None)
+        consumer.commit_every = None
+        consumer.acked_offsets = defaultdict(list)
+        consumer.acked_index = defaultdict(set)
+        consumer.gaps = defaultdict(IntervalTree)
+        consumer.committed_offsets = defaultdict(lambda: None)
+        consumer.unacked_messages = WeakSet()
+        consumer.n_acked = 0
+        consumer.waiting_for_ack = None
         consumer.diag = SimpleNamespace(set_flag=lambda flag: None, unset_flag=lambda flag: None)
-        consumer._thread = SimpleNamespace(
+        consumer.consumer_thread = SimpleNamespace(
             seek=self._seek,
             position=self._position,
             assignment=lambda: {LOGINS},
@@ -82,11 +82,11 @@ class Worker:
 
         async def commit_offsets(offsets: dict[TP, int], start_new_transaction: bool) -> bool:
             self.committed.append(dict(offsets))
-            consumer._committed_offset.update(offsets)
+            consumer.committed_offsets.update(offsets)
             return True
 
-        consumer._handle_attached = handle_attached
-        consumer._commit_offsets = commit_offsets
+        consumer.handle_attached = handle_attached
+        consumer.commit_offsets = commit_offsets
         self.inbox = Inbox(_AppView(consumer.app))
         delivery = BulkDelivery()
         delivery.register({"logins"}, self._agent)
@@ -101,7 +101,7 @@ class Worker:
 
     async def _seek_to_committed(self) -> dict[TP, int | None]:
         # aiokafka seeks only partitions with a committed offset above 0.
-        committed = self.consumer._committed_offset[LOGINS]
+        committed = self.consumer.committed_offsets[LOGINS]
         if committed:
             self._seek(LOGINS, committed)
         return {LOGINS: committed}
@@ -216,5 +216,5 @@ def test_a_message_a_faust_stream_skipped_and_acked_is_fetched_again_not_counted
     for each in (skipped, taken):
         each.incref()
         each.ack(worker.consumer)
-    assert worker.consumer._acked[LOGINS] == [41]
+    assert worker.consumer.acked_offsets[LOGINS] == [41]
     assert worker.consumer.guard.refetch == {LOGINS: 40}

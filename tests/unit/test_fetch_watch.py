@@ -21,8 +21,8 @@ class Consumer:
     """What of faust's consumer the watch reads, as it stood in a stalled worker."""
 
     assigned: set[TP]
-    _active_partitions: set[TP]
-    _paused_partitions: set[TP] = field(default_factory=set)
+    active_partitions: set[TP]
+    paused_partitions: set[TP] = field(default_factory=set)
     flow_active: bool = True
     resumed: list[TP] = field(default_factory=list)
 
@@ -31,8 +31,8 @@ class Consumer:
 
     def resume_partitions(self, tps: list[TP]) -> None:
         self.resumed += tps
-        self._active_partitions.update(tps)
-        self._paused_partitions.difference_update(tps)
+        self.active_partitions.update(tps)
+        self.paused_partitions.difference_update(tps)
 
 
 @dataclass

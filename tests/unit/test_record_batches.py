@@ -9,6 +9,7 @@ from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.record.default_records import DefaultRecordBatch
 
+from streams.faust_internals import built_batch
 from streams.record_batches import RecordBatches, last_offset
 
 
@@ -36,7 +37,7 @@ class Producer:
         return BatchBuilder(self.batch_size, 0, is_transactional=False)
 
     async def send_batch(self, batch: BatchBuilder, topic: str, *, partition: int) -> Any:
-        records = DefaultRecordBatch(bytearray(batch._build()))
+        records = DefaultRecordBatch(bytearray(built_batch(batch)))
         self.sent.append((topic, partition, [(r.key, r.value) for r in records]))
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         done.set_result(type("Metadata", (), {"offset": 40})())

@@ -3,11 +3,11 @@ writes into the store and the batch's changelog records."""
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
-from faust.streams import _current_event, current_event
+from faust.streams import current_event
 
+from streams.faust_internals import current_event_as
 from streams.pipeline import FaustStateTable
 from streams.record_batches import RecordBatches, SentBatch
 
@@ -33,6 +33,7 @@ class Store(dict[str, bytes]):
         self.partitions[key] = event.message.partition
         super().__setitem__(key, value)
 
+    # faust's private encoders, which streams.faust_internals.encode_key/_value call.
     def _encode_key(self, key: str) -> bytes:
         return key.encode()
 
@@ -63,13 +64,10 @@ def test_a_read_inside_a_stream_iteration_is_not_tied_to_the_streams_event() -> 
     table = Table()
     state = FaustStateTable(table, RecordBatches(lambda: None))  # type: ignore[arg-type,return-value]
     outer = ChannelEvent()
-    token = _current_event.set(weakref.ref(outer))  # type: ignore[arg-type]
-    try:
+    with current_event_as(outer):  # type: ignore[arg-type]
         assert state.get("acme") == b"row of acme"
         assert table.events_seen == [None]
         assert current_event() is outer, "the stream's own event is put back"
-    finally:
-        _current_event.reset(token)
 
 
 class PartitionEvent:
