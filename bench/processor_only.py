@@ -22,8 +22,8 @@ from models.health import Health
 from models.model_config import load_model
 from models.validation import Rejection
 from sinks.metrics import create_metrics
-from streams.pipeline import BATCH_MAX
-from streams.processor import AccountProcessor, RawMessage
+from streams.topology.pipeline import BATCH_MAX
+from streams.topology.processor import AccountProcessor, RawMessage
 from streams.worker import collect_garbage_less_often
 
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from models.model_config import load_model
-from streams.population_records import decode_contribution
+from streams.topology.population_records import decode_contribution
 from tests.support.cluster import cluster, stop_all
 from tests.support.kafka_io import event_message, produce, read_until
 from tests.support.worker import WorkerProcess, worker_env

@@ -11,7 +11,7 @@ from models.events import LoginEvent
 from models.model_config import load_model
 from models.scoring import score
 from models.state import apply_event, new_state
-from streams.account_entry import AccountEntry, StoredEntry, json_bytes
+from streams.topology.account_entry import AccountEntry, StoredEntry, json_bytes
 
 MODEL = load_model()
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)

@@ -7,7 +7,7 @@ from typing import Any
 
 from faust.types import TP
 
-from streams.alert_acks import AcksInOrder
+from streams.engine.alert_acks import AcksInOrder
 
 ALERTS_0, ALERTS_1 = TP("health.alerts", 0), TP("health.alerts", 1)
 

@@ -14,7 +14,7 @@ import pytest
 from models.events import RenewalStatus
 from models.model_config import load_model
 from streams.backtest import BacktestOptions, is_churn, run_backtest
-from streams.cli import main
+from streams.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = load_model()

@@ -13,9 +13,9 @@ from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 from intervaltree import IntervalTree
 
-from streams.acks import Inbox
-from streams.bulk_consumer import BULK_SLICE, BulkDelivery, BulkDeliveryConsumer
-from streams.commit_guard import CommitGuard
+from streams.engine.acks import Inbox
+from streams.engine.bulk_consumer import BULK_SLICE, BulkDelivery, BulkDeliveryConsumer
+from streams.engine.commit_guard import CommitGuard
 
 GENERATION = 7
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.cli import main
-from streams.schemas import render_schemas
+from streams.cli.main import main
+from streams.cli.schemas import render_schemas
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from models.events import TOPIC_EVENTS
-from streams.cli import main
-from streams.demo_company import Company
-from streams.demo_profiles import PROFILES
+from streams.cli.main import main
+from streams.demo.company import Company
+from streams.demo.profiles import PROFILES
 
 START = date(2025, 1, 1)
 Produced = list[tuple[str, dict[str, Any]]]

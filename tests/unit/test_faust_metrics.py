@@ -13,8 +13,8 @@ from faust.types.tuples import ConsumerMessage
 from prometheus_client import CollectorRegistry, generate_latest
 
 from sinks.metrics import create_metrics
-from streams.faust_metrics import FaustMonitor, attach_faust_metrics, faust_metrics
-from streams.web import attach_views
+from streams.api.web import attach_views
+from streams.engine.faust_metrics import FaustMonitor, attach_faust_metrics, faust_metrics
 
 
 def new_app() -> faust.App:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 from faust.types import TP
 
-from streams.fetch_watch import FetchWatch
+from streams.engine.fetch_watch import FetchWatch
 
 LOGINS_0, LOGINS_1 = TP("logins", 0), TP("logins", 1)
 TICKETS_0 = TP("tickets", 0)

@@ -15,7 +15,7 @@ import pytest
 from models.model_config import load_model
 from models.model_file import check_model_file
 from streams.backtest import BacktestOptions, run_backtest
-from streams.cli import main
+from streams.cli.main import main
 from streams.fit.fitter import FitOptions, fit_history
 from streams.fit.output import write_model
 from streams.fit.rescore import rescore

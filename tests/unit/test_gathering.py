@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from faust.types import TP
 
-from streams.gathering import Gathering
+from streams.engine.gathering import Gathering
 
 WINDOW = 0.5
 P0 = TP("logins", 0)

@@ -15,11 +15,11 @@ from pydantic import ValidationError
 
 from models.health import Band, Driver, Health
 from models.state import new_state
-from streams.account_entry import AccountEntry
-from streams.api_models import AccountList, AccountQuery, UnknownAccount
-from streams.openapi import DOCUMENT, openapi_document, render_openapi
-from streams.readers import HealthReader, tally
-from streams.web import UNAUTHORIZED, attach_views, query_error
+from streams.api.bodies import AccountList, AccountQuery, UnknownAccount
+from streams.api.openapi import DOCUMENT, openapi_document, render_openapi
+from streams.api.readers import HealthReader, tally
+from streams.api.web import UNAUTHORIZED, attach_views, query_error
+from streams.topology.account_entry import AccountEntry
 from tests.support.openapi import component_validator, load_document
 
 HEALTH = Health(
@@ -85,7 +85,7 @@ def reader(table: dict[str, bytes], pool: FakePool | None) -> HealthReader:
 
 def test_committed_openapi_matches_the_code() -> None:
     assert DOCUMENT.read_text() == render_openapi(), (
-        "docs/openapi.json is stale: run `python -m streams.openapi` and commit the result"
+        "docs/openapi.json is stale: run `python -m streams.api.openapi` and commit the result"
     )
 
 

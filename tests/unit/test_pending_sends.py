@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from streams.acks import PendingSends
-from streams.pipeline import output_lost
+from streams.engine.acks import PendingSends
+from streams.topology.pipeline import output_lost
 
 
 @dataclass

@@ -14,13 +14,13 @@ from aiokafka.structs import ConsumerRecord
 from models.model_config import HealthModel
 from models.population import SLOTS, Population, bin_of
 from sinks.metrics import create_metrics
-from streams.population_reader import PopulationReader
-from streams.population_records import decode_contribution, encode_contribution
-from streams.population_share import PopulationShare
-from streams.processor import AccountProcessor, RawMessage
-from streams.record_batches import SentBatch
+from streams.engine.record_batches import SentBatch
 from streams.settings import Settings, SettingsError, load_settings
 from streams.topics import topic_specs
+from streams.topology.population_reader import PopulationReader
+from streams.topology.population_records import decode_contribution, encode_contribution
+from streams.topology.population_share import PopulationShare
+from streams.topology.processor import AccountProcessor, RawMessage
 from tests.support.model_variants import absolute_data, absolute_model
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)

@@ -12,8 +12,8 @@ from models.health import Health
 from models.model_config import load_model
 from models.validation import Rejection
 from sinks.metrics import create_metrics
-from streams.account_entry import AccountEntry, EntryCache
-from streams.processor import AccountProcessor, RawMessage
+from streams.topology.account_entry import AccountEntry, EntryCache
+from streams.topology.processor import AccountProcessor, RawMessage
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 

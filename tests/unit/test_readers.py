@@ -6,9 +6,9 @@ from typing import Any
 
 from models.health import Band
 from models.state import new_state
-from streams.account_entry import AccountEntry
-from streams.api_models import AccountQuery
-from streams.readers import HealthReader
+from streams.api.bodies import AccountQuery
+from streams.api.readers import HealthReader
+from streams.topology.account_entry import AccountEntry
 from tests.unit.test_openapi import HEALTH
 
 OLD = HEALTH

@@ -9,7 +9,7 @@ from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.record.default_records import DefaultRecordBatch
 
-from streams.record_batches import RecordBatches, last_offset
+from streams.engine.record_batches import RecordBatches, last_offset
 
 
 class Cluster:

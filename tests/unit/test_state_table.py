@@ -8,8 +8,8 @@ from typing import Any
 
 from faust.streams import _current_event, current_event
 
-from streams.pipeline import FaustStateTable
-from streams.record_batches import RecordBatches, SentBatch
+from streams.engine.record_batches import RecordBatches, SentBatch
+from streams.topology.pipeline import FaustStateTable
 
 
 class ChannelEvent:

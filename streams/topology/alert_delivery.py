@@ -7,7 +7,7 @@ holds up no other sink, and an account's alerts reach each sink in order.
 
 Offsets move on only after every routed sink delivered or finally failed an
 alert (recorded): the agent acks by hand, in offset order per partition
-(`streams.alert_acks`). Sinks that already delivered an event are skipped,
+(`streams.engine.alert_acks`). Sinks that already delivered an event are skipped,
 so a restart notifies nobody twice.
 
 A record the agent cannot use goes to `health.dlq` byte for byte, reason
@@ -38,12 +38,12 @@ from sinks.delivery import DeliveryAttempt, DeliveryRecorder, SinkDelivery
 from sinks.dispatch import SinkSettings, build_sinks
 from sinks.lanes import DeliveryJob, SinkLanes
 from sinks.postgres_faults import is_transient, retry_delays
-from streams.alert_acks import AcksInOrder, InFlight
-from streams.dead_letter_sender import DeadLetterSender
-from streams.pipeline import Pipeline, raw_topic
+from streams.engine.alert_acks import AcksInOrder, InFlight
 from streams.settings import Settings, check_worker_settings
-from streams.storage import Database
 from streams.topics import ALERTS, DLQ
+from streams.topology.dead_letter_sender import DeadLetterSender
+from streams.topology.pipeline import Pipeline, raw_topic
+from streams.topology.storage import Database
 
 log = logging.getLogger(__name__)
 

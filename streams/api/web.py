@@ -10,7 +10,7 @@ from faust.web import Request, Response, View
 from prometheus_client import generate_latest
 from pydantic import BaseModel, ValidationError
 
-from streams.api_models import (
+from streams.api.bodies import (
     AccountList,
     AccountQuery,
     ErrorBody,
@@ -18,9 +18,9 @@ from streams.api_models import (
     Readiness,
     UnknownAccount,
 )
-from streams.openapi import JSON, render_openapi
-from streams.pipeline import Pipeline
-from streams.readers import HealthReader
+from streams.api.openapi import JSON, render_openapi
+from streams.api.readers import HealthReader
+from streams.topology.pipeline import Pipeline
 
 # Prometheus' text format 0.0.4; aiohttp refuses a charset inside content_type.
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"

@@ -87,7 +87,7 @@ class Inbox:
 
     def admit(self, messages: list[Message]) -> list[Message]:
         app = self.app
-        # The app's consumer is a streams.bulk_consumer.BulkDeliveryConsumer.
+        # The app's consumer is a streams.engine.bulk_consumer.BulkDeliveryConsumer.
         consumer = cast(BulkConsumer, app.consumer)
         if not app.flow_control.is_active():
             consumer.fetch_again(messages)
@@ -108,7 +108,7 @@ class Inbox:
         return admitted
 
     def ack(self, messages: Sequence[Message]) -> None:
-        # The app's consumer is a streams.bulk_consumer.BulkDeliveryConsumer.
+        # The app's consumer is a streams.engine.bulk_consumer.BulkDeliveryConsumer.
         acked = cast(BulkConsumer, self.app.consumer).ack_all(messages)
         _tell_sensors(self.app.sensors, "on_message_out", "on_messages_out", acked)
 

@@ -28,9 +28,9 @@ from models.validation import Rejection, RejectReason, describe_validation_error
 from sinks.metrics import Metrics
 from sinks.postgres import apply_migrations, create_pool, write_health
 from sinks.postgres_faults import describe, retry_transient, write_isolating
-from streams.dead_letter_sender import DeadLetterSender
-from streams.pipeline import Pipeline, raw_topic
 from streams.topics import DLQ, SCORES
+from streams.topology.dead_letter_sender import DeadLetterSender
+from streams.topology.pipeline import Pipeline, raw_topic
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Sending a consumed record an agent gives up on to `health.dlq`, confirmed by the broker.
 
 Byte for byte (key, value, headers) plus the `hs.error.*` and `hs.source.*`
-headers of `streams.dead_letters`, through a Faust topic with raw
+headers of `streams.topology.dead_letters`, through a Faust topic with raw
 serializers. An agent's offsets may be committed as soon as it is done with
 a record, so `send` returns only once the broker has the dead letter, and
 keeps trying, with a log line each time, until it does: an agent that went
@@ -20,7 +20,7 @@ from prometheus_client import Counter
 
 from models.validation import Rejection
 from sinks.postgres_faults import retry_delays
-from streams.dead_letters import dead_letter_headers, header_pairs
+from streams.topology.dead_letters import dead_letter_headers, header_pairs
 
 log = logging.getLogger(__name__)
 

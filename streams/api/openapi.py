@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of the HTTP API, generated from the answer models.
 
-`python -m streams.openapi` rewrites docs/openapi.json; a running worker serves
+`python -m streams.api.openapi` rewrites docs/openapi.json; a running worker serves
 the same document at `GET /openapi.json`.
 """
 
@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from models.health import Health
-from streams.api_models import (
+from streams.api.bodies import (
     AccountList,
     AccountQuery,
     ErrorBody,
@@ -24,7 +24,7 @@ from streams.api_models import (
     UnknownAccount,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "openapi.json"
 API_VERSION = "1.0.0"
 JSON = "application/json"

@@ -11,8 +11,8 @@ from models.exceptions import HealthscoreError
 from sinks.dispatch import build_sinks
 from sinks.postgres import apply_migrations, create_pool
 from sinks.resend import resend_failed
-from streams.alert_delivery import sink_settings
 from streams.settings import Settings
+from streams.topology.alert_delivery import sink_settings
 
 
 async def resend(settings: Settings, account_id: str | None, limit: int) -> int:

@@ -13,8 +13,8 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from streams.demo_company import Company, Events
-from streams.produce import new_producer
+from streams.demo.company import Company, Events
+from streams.kafka_client import new_producer
 from streams.settings import Settings
 from streams.topics import ensure_topics
 

@@ -8,27 +8,15 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaProducer
 
 from models.exceptions import HealthscoreError
-from streams.kafka_client import client_options
+from streams.kafka_client import new_producer
 from streams.settings import Settings
 from streams.topics import INPUT_TOPICS, ensure_topics
 
 
 class ProduceError(HealthscoreError):
     """The input file or topic cannot be produced."""
-
-
-def new_producer(settings: Settings) -> AIOKafkaProducer:
-    return AIOKafkaProducer(
-        **client_options(settings),
-        linger_ms=20,
-        max_batch_size=512 * 1024,
-        max_request_size=10 * 1024 * 1024,
-        acks="all",
-        enable_idempotence=True,
-    )
 
 
 def _account_of(line: bytes, where: str) -> str:

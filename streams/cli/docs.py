@@ -8,7 +8,7 @@ from pathlib import Path
 from models.model_config import load_model
 from models.score_docs import render_readme_section, render_score_docs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SECTION = re.compile(r"(<!-- score-docs:start[^\n]*\n).*?(<!-- score-docs:end -->)", re.S)
 
 

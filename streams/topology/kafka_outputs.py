@@ -5,17 +5,17 @@ from __future__ import annotations
 from models.alert_event import AlertEvent
 from models.health import Health
 from models.validation import Rejection
-from streams.account_entry import json_bytes
-from streams.dead_letters import dead_letter_headers
-from streams.processor import RawMessage
-from streams.record_batches import Headers, RecordBatches
+from streams.engine.record_batches import Headers, RecordBatches
 from streams.topics import ALERTS, DLQ, SCORES
+from streams.topology.account_entry import json_bytes
+from streams.topology.dead_letters import dead_letter_headers
+from streams.topology.processor import RawMessage
 
 
 class KafkaOutputs:
     """Publishes what the processor decides, to the contract's output topics.
 
-    Records go into the batch's record batches (see streams.record_batches):
+    Records go into the batch's record batches (see streams.engine.record_batches):
     values are bytes already, the topics exist, and a send per record through
     Faust or aiokafka costs about as much as scoring a small account.
     """

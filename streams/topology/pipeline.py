@@ -1,6 +1,6 @@
 """Faust wiring: topics, the state table, the scoring agent and the re-evaluation timer.
 
-Thin on purpose: what happens to messages is in streams.processor; this module
+Thin on purpose: what happens to messages is in streams.topology.processor; this module
 only connects it to Kafka.
 """
 
@@ -26,18 +26,18 @@ from faust.types import TP, EventT, Message
 from models.model_config import HealthModel
 from models.population import Population
 from sinks.metrics import Metrics
-from streams.acks import Inbox, PendingSends
 from streams.app import HealthscoreApp
-from streams.census import Census
-from streams.dead_letters import header_pairs
-from streams.fetch_watch import FetchWatch
-from streams.gathering import Gathering
-from streams.kafka_outputs import KafkaOutputs
-from streams.population_share import PopulationShare
-from streams.processor import AccountProcessor, RawMessage
-from streams.record_batches import RecordBatches, SentBatch, last_offset
+from streams.engine.acks import Inbox, PendingSends
+from streams.engine.fetch_watch import FetchWatch
+from streams.engine.gathering import Gathering
+from streams.engine.record_batches import RecordBatches, SentBatch, last_offset
 from streams.settings import Settings
 from streams.topics import ALERTS, DLQ, INPUT_TOPICS, POPULATION, SCORES, TICKS
+from streams.topology.census import Census
+from streams.topology.dead_letters import header_pairs
+from streams.topology.kafka_outputs import KafkaOutputs
+from streams.topology.population_share import PopulationShare
+from streams.topology.processor import AccountProcessor, RawMessage
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ BATCH_MAX = 20_000
 # Bytes of message values per batch, whatever the count: 20,000 batch envelopes
 # hold up to 2,000,000 events, ~12 s of work that a rebalance would wait for.
 BATCH_MAX_BYTES = 32 * 1024 * 1024
-# The longest a batch waits for more fetches (see streams.gathering).
+# The longest a batch waits for more fetches (see streams.engine.gathering).
 BATCH_SECONDS = 0.5
 # How often a batch still gathering looks for a fetch that has come.
 GATHER_POLL_SECONDS = 0.02
@@ -217,7 +217,7 @@ def build_pipeline(
     state_table = FaustStateTable(table, changelog_batches)
     census = Census()
     # Population records apart from the outputs: their sends are advisory, and
-    # none of them holds up a batch's offsets (streams.population_share).
+    # none of them holds up a batch's offsets (streams.topology.population_share).
     population = PopulationShare(
         Population(),
         metrics,

@@ -197,7 +197,7 @@ class FaustMonitor(PrometheusMonitor):
         return read_offset
 
     def track_tp_end_offset(self, tp: TP, offset: int) -> None:
-        # Called once per partition of each fetch (streams.bulk_consumer).
+        # Called once per partition of each fetch (streams.engine.bulk_consumer).
         Monitor.track_tp_end_offset(self, tp, offset)
         end_offset = self._end_offset.get(tp)
         if end_offset is None:

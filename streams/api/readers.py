@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 import asyncpg
 
 from models.health import Band, Health
-from streams.account_entry import AccountEntry, stored_health
-from streams.api_models import AccountQuery, Portfolio, Tally
+from streams.api.bodies import AccountQuery, Portfolio, Tally
+from streams.topology.account_entry import AccountEntry, stored_health
 
 PoolGetter = Callable[[], Awaitable[asyncpg.Pool | None]]
 # Entries evaluated but not yet written to the table (AccountProcessor.unwritten).

@@ -5,7 +5,7 @@ each account's ranked measures after scoring it; when the account's
 contribution (segment and bins) differs from the one the population holds,
 the population takes it at once and a record for `health.population` is
 queued. `send` hands the queued records to the producer after each batch.
-The worker's `PopulationReader` (streams.population_reader) applies every
+The worker's `PopulationReader` (streams.topology.population_reader) applies every
 worker's records, its own included, to the same population: a record read
 back changes nothing, and a record of another worker that the account's
 owner has since outdated makes the owner publish again at its next evaluation,
@@ -27,8 +27,8 @@ from typing import Any
 
 from models.population import Contribution, Population
 from sinks.metrics import Metrics
-from streams.population_records import encode_contribution
-from streams.record_batches import RecordBatches, SentBatch
+from streams.engine.record_batches import RecordBatches, SentBatch
+from streams.topology.population_records import encode_contribution
 
 log = logging.getLogger(__name__)
 

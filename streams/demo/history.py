@@ -22,8 +22,8 @@ from typing import Any, BinaryIO, TextIO
 
 import orjson
 
-from streams.demo_company import Company
-from streams.demo_profiles import DEFAULT, PROFILES, Profile
+from streams.demo.company import Company
+from streams.demo.profiles import DEFAULT, PROFILES, Profile
 
 TOPIC_ORDER = ("accounts", "renewals", "logins", "tickets", "nps")
 

@@ -15,7 +15,7 @@ read-offset bookkeeping, gap tracking and periodic commit, and a fetch that
 is abandoned the moment the consumer suspends its flow for a rebalance, as
 Faust abandons each message's delivery. What Faust then relies on to fetch
 the abandoned messages again, and what it commits, is made safe by a
-`CommitGuard` (see streams.commit_guard).
+`CommitGuard` (see streams.engine.commit_guard).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from faust.types import TP, Message
 from faust.types.tuples import ack_lock
 from mode.utils.futures import notify
 
-from streams.commit_guard import CommitGuard
+from streams.engine.commit_guard import CommitGuard
 
 log = logging.getLogger(__name__)
 

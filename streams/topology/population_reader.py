@@ -24,9 +24,9 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from models.population import Population
 from sinks.metrics import Metrics
 from streams.kafka_client import client_options
-from streams.population_records import decode_contribution
-from streams.population_share import PopulationShare
 from streams.settings import Settings
+from streams.topology.population_records import decode_contribution
+from streams.topology.population_share import PopulationShare
 
 log = logging.getLogger(__name__)
 

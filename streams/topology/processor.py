@@ -1,6 +1,6 @@
 """What a worker does with a batch of input messages and re-evaluation requests.
 
-Framework-free: the Faust agent in streams.pipeline hands batches in, with a
+Framework-free: the Faust agent in streams.topology.pipeline hands batches in, with a
 `StateTable` to read and write and `Outputs` to publish through, so the whole
 flow (validate → state → score → alerts → population) is one readable place.
 
@@ -33,9 +33,9 @@ from models.scoring import ranked_factors, score, score_with_measures
 from models.state import apply_events
 from models.validation import Rejection, RejectReason, parse_message
 from sinks.metrics import HistogramTally, Metrics
-from streams.account_entry import AccountEntry, EntryCache, json_bytes
-from streams.population_share import PopulationShare
 from streams.topics import TICKS
+from streams.topology.account_entry import AccountEntry, EntryCache, json_bytes
+from streams.topology.population_share import PopulationShare
 
 log = logging.getLogger(__name__)
 

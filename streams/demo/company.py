@@ -13,7 +13,7 @@ account churns with probability `CHURN_AT_ZERO_HEALTH · (1 - health)²`, so
 churn follows hidden health without being decided by it.
 
 How that health shows in the events depends on the product simulated: a
-`Profile` (streams/demo_profiles.py) sets how often users log in, how many
+`Profile` (streams/demo/profiles.py) sets how often users log in, how many
 there are, which features exist and which of them matter, whether tickets and
 NPS answers exist and how closely they follow health. The default profile is
 the demo's.
@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from models.events import Role
-from streams.demo_profiles import DEFAULT, Profile
+from streams.demo.profiles import DEFAULT, Profile
 
 SEGMENTS = {
     "enterprise": (120_000, 600_000, 60),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from streams.top import run_top
+from streams.cli.top import run_top
 
 LOGS = Path(".local/logs")
 BASE_PORT = 6066

@@ -7,7 +7,7 @@ import sys
 from datetime import date
 
 from models.exceptions import HealthscoreError
-from streams.demo_profiles import PROFILES
+from streams.demo.profiles import PROFILES
 from streams.settings import load_settings
 
 PROFILE_NAMES = tuple(PROFILES)
@@ -21,7 +21,7 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _schemas(args: argparse.Namespace) -> int:
-    from streams.schemas import write_schemas
+    from streams.cli.schemas import write_schemas
 
     for path in write_schemas(args.out):
         print(path)
@@ -40,19 +40,19 @@ def _check_model(args: argparse.Namespace) -> int:
 
 
 def _produce(args: argparse.Namespace) -> int:
-    from streams.produce import produce_file
+    from streams.cli.produce import produce_file
 
     return produce_file(load_settings(), args.topic, args.file)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from streams.demo import run_demo
+    from streams.demo.live import run_demo
 
     return run_demo(load_settings(), accounts=args.accounts, speed=args.speed, seconds=args.seconds)
 
 
 def _demo_history(args: argparse.Namespace) -> int:
-    from streams.demo_history import run_demo_history
+    from streams.demo.history import run_demo_history
 
     return run_demo_history(args.accounts, args.days, args.out, args.seed, args.end, args.profile)
 
@@ -146,7 +146,7 @@ def _positive(text: str) -> int:
 
 
 def _top(args: argparse.Namespace) -> int:
-    from streams.top import run_top
+    from streams.cli.top import run_top
 
     return run_top(
         args.url or load_settings().public_url, once=args.once, token=load_settings().api_token
@@ -154,7 +154,7 @@ def _top(args: argparse.Namespace) -> int:
 
 
 def _resend(args: argparse.Namespace) -> int:
-    from streams.resend import run_resend
+    from streams.cli.resend import run_resend
 
     return run_resend(load_settings(), args.account, args.limit)
 
@@ -201,7 +201,7 @@ def parser() -> argparse.ArgumentParser:
         "--profile",
         choices=PROFILE_NAMES,
         default=PROFILE_NAMES[0],
-        help="the kind of product simulated (default: the demo; see streams/demo_profiles.py)",
+        help="the kind of product simulated (default: the demo; see streams/demo/profiles.py)",
     )
     history.set_defaults(run=_demo_history)
 

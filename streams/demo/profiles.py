@@ -1,7 +1,7 @@
 """Products of very different shape for the demo company (`demo-history --profile NAME`).
 
 A `Profile` holds every parameter in which the simulated products differ; the
-generator in streams/demo_company.py reads them and has no other notion of a
+generator in streams/demo/company.py reads them and has no other notion of a
 profile. Churn always follows the account's hidden health at renewal; what
 changes is how, and how much, that health shows in the events.
 
