@@ -37,7 +37,7 @@ from typing import Any
 
 import orjson
 
-from models.backtest_metrics import auc
+from models.backtest.metrics import auc
 from models.model_config import HealthModel, load_model
 from streams.backtest import run_backtest
 from streams.backtest.document import result_json

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from bench.workload import batch_messages, single_messages
-from models.alert_event import AlertEvent
+from models.alerting.event import AlertEvent
 from models.health import Health
 from models.model_config import load_model
 from models.validation import Rejection

@@ -10,8 +10,8 @@ import time
 import faust
 from aiokafka.errors import KafkaError
 
+from models.alerting.routing import load_routes
 from models.model_config import load_model
-from models.routing import load_routes
 from sinks.metrics import create_metrics
 from streams.api.readers import HealthReader
 from streams.api.web import attach_views

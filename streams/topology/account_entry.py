@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
-from models.alert_state import AccountAlertState
+from models.alerting.state import AccountAlertState
 from models.health import Health
 from models.state import AccountState, new_state
 

@@ -30,8 +30,8 @@ import httpx
 from faust.types import EventT
 from pydantic import ValidationError
 
-from models.alert_event import AlertEvent
-from models.routing import Routes
+from models.alerting.event import AlertEvent
+from models.alerting.routing import Routes
 from models.validation import Rejection, RejectReason
 from sinks.alert_history import PostgresRecorder
 from sinks.delivery import DeliveryAttempt, DeliveryRecorder, SinkDelivery

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.alert_event import AlertEvent
+from models.alerting.event import AlertEvent
 from models.health import Health
 from models.validation import Rejection
 from streams.engine.record_batches import Headers, RecordBatches

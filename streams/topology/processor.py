@@ -23,10 +23,10 @@ from typing import Protocol
 
 import orjson
 
-from models.alert_event import AlertEvent
-from models.alert_rules import AlertRules
-from models.alert_state import AccountAlertState, Phase
-from models.alerting import evaluate_alerts
+from models.alerting.evaluate import evaluate_alerts
+from models.alerting.event import AlertEvent
+from models.alerting.rules import AlertRules
+from models.alerting.state import AccountAlertState, Phase
 from models.health import PROFILE_FIELDS, Health
 from models.model_config import HealthModel
 from models.scoring import ranked_factors, score, score_with_measures

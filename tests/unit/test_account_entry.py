@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from models.alerting import evaluate_alerts
+from models.alerting.evaluate import evaluate_alerts
 from models.events import LoginEvent
 from models.model_config import load_model
 from models.scoring import score

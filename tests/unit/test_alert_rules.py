@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from models.alert_event import AlertEvent, Severity
-from models.alert_rules import AlertRules, alert_severity
+from models.alerting.event import AlertEvent, Severity
+from models.alerting.rules import AlertRules, alert_severity
 from models.health import Band
 
 TODAY = date(2025, 3, 1)

@@ -9,16 +9,16 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.alert_event import AlertEvent, AlertKind, AlertStatus, Severity
-from models.alert_rules import AlertRules
-from models.alert_state import (
+from models.alerting.evaluate import evaluate_alerts
+from models.alerting.event import AlertEvent, AlertKind, AlertStatus, Severity
+from models.alerting.rules import AlertRules
+from models.alerting.state import (
     HISTORY_BUCKETS,
     AccountAlertState,
     Phase,
     ScoreBucket,
     record_score,
 )
-from models.alerting import evaluate_alerts
 from models.health import Band, Driver, Health
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

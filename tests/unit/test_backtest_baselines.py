@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.backtest_baselines import NEVER_DAYS, behaviour, features_used
+from models.backtest.baselines import NEVER_DAYS, behaviour, features_used
 from models.scoring import factor_values, score
 from tests.unit.test_model_factories import MODEL, T0, ago, build, login, nps, profile, ticket
 

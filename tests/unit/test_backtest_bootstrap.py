@@ -7,8 +7,8 @@ import random
 import numpy as np
 import pytest
 
-from models.backtest_bootstrap import PairedBootstrap, auc_interval, interval
-from models.backtest_metrics import auc
+from models.backtest.bootstrap import PairedBootstrap, auc_interval, interval
+from models.backtest.metrics import auc
 
 
 def _samples(n: int, seed: int) -> list[tuple[float, bool]]:

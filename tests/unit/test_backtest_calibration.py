@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from models.backtest_calibration import by_band, by_decile
+from models.backtest.calibration import by_band, by_decile
 
 
 def test_each_decile_reports_the_churn_rate_built_into_it() -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.backtest_metrics import (
+from models.backtest.metrics import (
     auc,
     base_rate,
     default_k,

@@ -6,7 +6,7 @@ import itertools
 import random
 from datetime import UTC, datetime, timedelta
 
-from models.backtest_split import Fold, walk_forward
+from models.backtest.split import Fold, walk_forward
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 

@@ -18,8 +18,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from models.alerting.routing import load_routes
 from models.model_file import check_model_file
-from models.routing import load_routes
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from models.alert_event import AlertEvent
+from models.alerting.event import AlertEvent
 from models.health import Health
 from models.model_config import load_model
 from models.validation import Rejection

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from models.alert_event import AlertEvent, AlertKind, AlertStatus, Severity
+from models.alerting.event import AlertEvent, AlertKind, AlertStatus, Severity
+from models.alerting.routing import DEFAULT_ROUTES, RoutesError, load_routes
 from models.health import Band
-from models.routing import DEFAULT_ROUTES, RoutesError, load_routes
 
 ALL_SINKS = {"slack", "pagerduty", "alertmanager", "webhook"}
 AT = datetime(2025, 3, 1, tzinfo=UTC)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import asyncpg
 
-from models.alert_event import AlertEvent, AlertKind, AlertStatus, Severity
+from models.alerting.event import AlertEvent, AlertKind, AlertStatus, Severity
 from models.health import Band
 from sinks.delivery import DeliveryOutcome, InMemoryRecorder, SinkDelivery
 from sinks.exceptions import RetryableDeliveryError

@@ -22,9 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from models.alert_event import AlertEvent, AlertKind, AlertStatus, Severity, dedup_key
-from models.alert_rules import AlertRules, alert_severity
-from models.alert_state import (
+from models.alerting.event import AlertEvent, AlertKind, AlertStatus, Severity, dedup_key
+from models.alerting.rules import AlertRules, alert_severity
+from models.alerting.state import (
     BAND_RANK,
     AccountAlertState,
     KindState,
@@ -34,7 +34,7 @@ from models.alert_state import (
     record_score,
     window_peak,
 )
-from models.alert_text import SummaryFacts, summarize
+from models.alerting.text import SummaryFacts, summarize
 from models.health import Band, Health
 
 _KINDS = tuple(AlertKind)

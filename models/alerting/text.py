@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from models.alert_event import AlertKind, AlertStatus
+from models.alerting.event import AlertKind, AlertStatus
 from models.health import Band
 
 _BAND_WORDS = {Band.HEALTHY: "healthy", Band.AT_RISK: "at risk", Band.CRITICAL: "critical"}

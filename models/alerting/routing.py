@@ -28,7 +28,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from models.alert_event import AlertEvent, AlertKind, AlertStatus, Severity
+from models.alerting.event import AlertEvent, AlertKind, AlertStatus, Severity
 from models.exceptions import HealthscoreError
 
 SinkName = Literal["slack", "pagerduty", "alertmanager", "webhook"]

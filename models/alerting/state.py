@@ -13,8 +13,8 @@ from operator import itemgetter
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from models.alert_event import AlertKind, Severity
-from models.alert_rules import AlertRules
+from models.alerting.event import AlertKind, Severity
+from models.alerting.rules import AlertRules
 from models.health import Band
 
 # The score_drop window is kept as this many buckets, each holding its highest
