@@ -9,7 +9,7 @@ from models.model_config import HealthModel
 from models.population import Population
 from models.scoring import factor_values, ranked_measures, score, score_with_measures, signals
 from tests.support.model_variants import absolute_model
-from tests.unit.test_model_factories import MODEL, T0, ago, build, login, profile
+from tests.unit.models.test_model_factories import MODEL, T0, ago, build, login, profile
 
 BREADTH = "engagement.breadth"
 

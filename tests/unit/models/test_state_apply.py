@@ -19,7 +19,7 @@ from models.state import (
     new_state,
     utc_day,
 )
-from tests.unit.test_model_factories import (
+from tests.unit.models.test_model_factories import (
     MODEL,
     T0,
     ago,

@@ -6,7 +6,16 @@ import pytest
 
 from models.backtest.baselines import NEVER_DAYS, behaviour, features_used
 from models.scoring import factor_values, score
-from tests.unit.test_model_factories import MODEL, T0, ago, build, login, nps, profile, ticket
+from tests.unit.models.test_model_factories import (
+    MODEL,
+    T0,
+    ago,
+    build,
+    login,
+    nps,
+    profile,
+    ticket,
+)
 
 
 def test_each_component_is_the_weighted_mean_of_its_factor_values() -> None:

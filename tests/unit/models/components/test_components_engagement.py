@@ -8,7 +8,7 @@ from models.components import Signal, engagement_signals
 from models.components.engagement import user_days
 from models.events import Event
 from models.model_config import HealthModel
-from tests.unit.test_model_factories import MODEL, ago, build, context, login, profile
+from tests.unit.models.test_model_factories import MODEL, ago, build, context, login, profile
 
 
 def values(signals: list[Signal]) -> dict[str, float]:

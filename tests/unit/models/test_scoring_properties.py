@@ -11,7 +11,16 @@ from hypothesis import strategies as st
 from models.events import Event, Role, TicketPriority, TicketStatus
 from models.scoring import score
 from models.state import apply_event, apply_events
-from tests.unit.test_model_factories import MODEL, T0, build, login, nps, profile, renewal, ticket
+from tests.unit.models.test_model_factories import (
+    MODEL,
+    T0,
+    build,
+    login,
+    nps,
+    profile,
+    renewal,
+    ticket,
+)
 
 USERS = [f"u{i}" for i in range(6)]
 WINDOW_SECONDS = (MODEL.longest_window_days - 5) * 86_400

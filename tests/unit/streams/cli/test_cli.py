@@ -12,7 +12,7 @@ import pytest
 from streams.cli.main import main
 from streams.cli.schemas import render_schemas
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def test_committed_schemas_match_the_models() -> None:

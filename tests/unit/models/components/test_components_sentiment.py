@@ -6,7 +6,7 @@ import pytest
 
 from models.components import sentiment_signals
 from models.components.sentiment import weighted_nps
-from tests.unit.test_model_factories import ago, build, context, nps
+from tests.unit.models.test_model_factories import ago, build, context, nps
 
 
 def test_nps_is_percent_promoters_minus_percent_detractors() -> None:

@@ -17,8 +17,8 @@ from streams.fit.model import Targets, learn_model
 from streams.fit.rescore import rescore
 from streams.fit.sampling import FitSample, Reading
 from streams.fit.split import cut_of, parse_holdout, train_test
-from tests.unit.test_model_factories import T0 as NOW
-from tests.unit.test_model_factories import ago, build, login, ticket
+from tests.unit.models.test_model_factories import T0 as NOW
+from tests.unit.models.test_model_factories import ago, build, login, ticket
 
 BASE = load_model()
 T0 = datetime(2025, 6, 1, tzinfo=UTC)

@@ -9,7 +9,7 @@ from models.state import new_state
 from streams.api.bodies import AccountQuery
 from streams.api.readers import HealthReader
 from streams.topology.account_entry import AccountEntry
-from tests.unit.test_openapi import HEALTH
+from tests.unit.streams.api.test_openapi import HEALTH
 
 OLD = HEALTH
 NEW = HEALTH.model_copy(update={"score": 81.0, "band": Band.HEALTHY})

@@ -6,7 +6,7 @@ import pytest
 
 from models.components import support_signals
 from models.events import Event
-from tests.unit.test_model_factories import ago, build, context, ticket
+from tests.unit.models.test_model_factories import ago, build, context, ticket
 
 
 def scenario() -> list[Event]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from models.model_config import load_model
 from models.score_docs import render_readme_section, render_score_docs
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "how-the-score-works.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "how-the-score-works.md"
 
 
 def test_score_docs_match_the_default_model() -> None:

@@ -16,7 +16,7 @@ from models.model_config import load_model
 from streams.backtest import BacktestOptions, is_churn, run_backtest
 from streams.cli.main import main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 MODEL = load_model()
 START = datetime(2025, 1, 1, 9, tzinfo=UTC)
 OUTCOME_AT = START + timedelta(days=200)

@@ -12,7 +12,7 @@ from models.model_config import HealthModel
 from models.population import Population
 from models.scoring import ranked_measures, score, score_with_measures
 from tests.support.model_variants import absolute_data
-from tests.unit.test_model_factories import (
+from tests.unit.models.test_model_factories import (
     MODEL,
     T0,
     ago,

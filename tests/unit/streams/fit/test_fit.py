@@ -21,7 +21,7 @@ from streams.fit.output import write_model
 from streams.fit.rescore import rescore
 from streams.fit.sampling import collect
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 BASE = load_model()
 START = datetime(2025, 1, 1, 9, tzinfo=UTC)
 CUT = date(2025, 8, 1)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from models.health import Health, evaluation_key
 from models.scoring import score
 from models.state import apply_event
-from tests.unit.test_model_factories import MODEL, T0, ago, build, login, profile, ticket
+from tests.unit.models.test_model_factories import MODEL, T0, ago, build, login, profile, ticket
 
 
 def test_the_state_version_counts_accepted_activity_events_once() -> None:

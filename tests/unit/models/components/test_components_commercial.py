@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from models.components import commercial_signals
-from tests.unit.test_model_factories import T0, ago, build, context, profile, renewal
+from tests.unit.models.test_model_factories import T0, ago, build, context, profile, renewal
 
 TODAY = T0.date()
 
