@@ -84,7 +84,7 @@ run: venv ## local Kafka + PostgreSQL, worker(s), demo producer and the live vie
 	  if [ -z "$$HS_PG_DSN" ] && ! $(BIN)/python deploy/local/localpg.py status >/dev/null 2>&1; \
 	  then stop="$$stop --stop-postgres"; fi; \
 	  $(MAKE) --no-print-directory up && set -a && source $(LOCAL)/env && set +a && \
-	  $(BIN)/python -m streams.run_local --workers $(WORKERS) $$stop
+	  $(BIN)/python -m streams.cli.run_local --workers $(WORKERS) $$stop
 
 bench: up ## the performance harness: throughput, latency, recovery, cost (several minutes)
 	@set -a; source $(LOCAL)/env; set +a; $(BIN)/python -m bench.run $(BENCH_ARGS)
@@ -101,8 +101,8 @@ schemas: venv ## regenerate the published JSON Schemas under schemas/
 	@$(BIN)/healthscore schemas
 
 docs: venv ## regenerate the generated docs: score docs (docs/, README) and docs/openapi.json
-	@$(BIN)/python -m streams.docs
-	@$(BIN)/python -m streams.openapi
+	@$(BIN)/python -m streams.cli.docs
+	@$(BIN)/python -m streams.api.openapi
 
 clean: down ## stop servers and remove local state (.local)
 	rm -rf $(LOCAL)

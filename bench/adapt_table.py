@@ -5,7 +5,7 @@ On demand, not in CI:
     .venv/bin/python -m bench.adapt_table                       # all profiles, 300 x 400 days
     .venv/bin/python -m bench.adapt_table --profiles sparse,features --accounts 200
 
-For each profile (streams/demo_profiles.py) it writes the demo company's
+For each profile (streams/demo/profiles.py) it writes the demo company's
 history (seeded, ending on a fixed day) to a temporary directory, runs
 `healthscore backtest` at 30, 60 and 90 days, and reports progress on stderr.
 At the end it prints a markdown table — per profile and horizon, the AUC and
@@ -37,7 +37,7 @@ from typing import Any
 
 import orjson
 
-from models.backtest_metrics import auc
+from models.backtest.metrics import auc
 from models.model_config import HealthModel, load_model
 from streams.backtest import run_backtest
 from streams.backtest.document import result_json
@@ -45,8 +45,8 @@ from streams.backtest.evaluate import Horizon, Predictor
 from streams.backtest.logistic import Inputs, fit_predict
 from streams.backtest.run import BacktestResult
 from streams.backtest.samples import BacktestOptions, Sample
-from streams.demo_history import write_history
-from streams.demo_profiles import PROFILES
+from streams.demo.history import write_history
+from streams.demo.profiles import PROFILES
 from streams.fit.fitter import FitOptions, fit_history
 from streams.fit.output import write_model
 

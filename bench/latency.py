@@ -17,7 +17,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.workload import single_messages
-from streams.record_batches import RecordBatches
+from streams.engine.record_batches import RecordBatches
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

@@ -17,15 +17,15 @@ import time
 from typing import Any
 
 from bench.workload import batch_messages, single_messages
-from models.alert_event import AlertEvent
+from models.alerting.event import AlertEvent
 from models.health import Health
 from models.model_config import load_model
 from models.population import Population
 from models.validation import Rejection
 from sinks.metrics import create_metrics
-from streams.pipeline import BATCH_MAX
-from streams.population_share import PopulationShare
-from streams.processor import AccountProcessor, RawMessage
+from streams.topology.pipeline import BATCH_MAX
+from streams.topology.population_share import PopulationShare
+from streams.topology.processor import AccountProcessor, RawMessage
 from streams.worker import collect_garbage_less_often
 
 

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import Field, PrivateAttr, model_validator
 
-from models.alert_rules import AlertRules
+from models.alerting.rules import AlertRules
 from models.events import LifecycleStage
 from models.exceptions import ModelError
 from models.health import Band

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import asyncpg
 
-from models.alert_event import AlertEvent
+from models.alerting.event import AlertEvent
 from sinks.delivery import DeliveryAttempt, DeliveryOutcome
 
 _INSERT_ALERT = """

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from models.alert_event import AlertEvent, AlertKind, AlertStatus, Severity
+from models.alerting.event import AlertEvent, AlertKind, AlertStatus, Severity
 from sinks.base import account_link
 from sinks.transport import Redactor, json_body, post_json
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 from urllib.parse import quote
 
-from models.alert_event import AlertEvent
+from models.alerting.event import AlertEvent
 
 
 @runtime_checkable

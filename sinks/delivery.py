@@ -28,7 +28,7 @@ from typing import Protocol
 
 from prometheus_client import Counter
 
-from models.alert_event import AlertEvent
+from models.alerting.event import AlertEvent
 from sinks.base import AlertSink
 from sinks.exceptions import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 from sinks.retry import RetryPolicy

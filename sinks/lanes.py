@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from types import TracebackType
 
-from models.alert_event import AlertEvent
+from models.alerting.event import AlertEvent
 from sinks.base import AlertSink
 from sinks.delivery import SinkDelivery
 from sinks.postgres_faults import retry_delays

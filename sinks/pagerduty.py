@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from models.alert_event import AlertEvent, AlertStatus
+from models.alerting.event import AlertEvent, AlertStatus
 from sinks.base import account_link, clip
 from sinks.transport import Redactor, json_body, post_json
 

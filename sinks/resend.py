@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from prometheus_client import Counter
 
-from models.alert_event import AlertEvent
+from models.alerting.event import AlertEvent
 from sinks.alert_history import PostgresRecorder, undelivered
 from sinks.base import AlertSink
 from sinks.delivery import DeliveryOutcome, deliver

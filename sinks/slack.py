@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from models.alert_event import AlertEvent, AlertStatus, Severity
-from models.alert_text import band_words
+from models.alerting.event import AlertEvent, AlertStatus, Severity
+from models.alerting.text import band_words
 from sinks.base import account_link, clip
 from sinks.exceptions import PermanentDeliveryError
 from sinks.rate_limit import TokenBucket

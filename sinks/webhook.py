@@ -20,7 +20,7 @@ from collections.abc import Callable
 import httpx
 from pydantic import SecretStr
 
-from models.alert_event import AlertEvent
+from models.alerting.event import AlertEvent
 from sinks.transport import Redactor, post_json
 
 SIGNATURE_HEADER = "X-Healthscore-Signature"

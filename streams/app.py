@@ -7,8 +7,8 @@ from typing import Any
 import faust
 from faust.types import ConsumerT
 
-from streams.bulk_consumer import BulkDelivery, BulkDeliveryConsumer
-from streams.faust_internals import AppInternals
+from streams.engine.bulk_consumer import BulkDelivery, BulkDeliveryConsumer
+from streams.engine.faust_internals import AppInternals
 from streams.kafka_client import protect_logs, ssl_context
 from streams.settings import Settings
 
@@ -53,7 +53,7 @@ class HealthscoreApp(AppInternals):
 
 
 def create_app(settings: Settings) -> HealthscoreApp:
-    """A Faust app for this service; agents are attached by streams.pipeline."""
+    """A Faust app for this service; agents are attached by streams.topology.pipeline."""
     protect_logs(settings)
     store = "rocksdb://" if settings.store == "rocksdb" else "memory://"
     return HealthscoreApp(
@@ -82,7 +82,7 @@ def create_app(settings: Settings) -> HealthscoreApp:
         table_cleanup_interval=3600.0,
         producer_linger_ms=5,
         # Each processed batch hands the producer one record batch per topic
-        # partition (streams.record_batches): room for a few hundred rows each,
+        # partition (streams.engine.record_batches): room for a few hundred rows each,
         # below the broker's default 1 MiB limit on a record batch.
         producer_max_batch_size=900 * 1024,
         stream_buffer_maxsize=16384,
@@ -94,7 +94,7 @@ def create_app(settings: Settings) -> HealthscoreApp:
         # its session times out: keep that short so a restart recovers quickly.
         broker_session_timeout=10.0,
         broker_heartbeat_interval=2.0,
-        # Rows are written before each commit (streams.pipeline), so commits
+        # Rows are written before each commit (streams.topology.pipeline), so commits
         # follow the clock only: at Faust's default of one per 10,000 messages
         # a busy worker would rewrite every row it touched after each batch.
         broker_commit_interval=COMMIT_INTERVAL_SECONDS,

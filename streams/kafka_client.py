@@ -7,6 +7,8 @@ import ssl
 from collections.abc import Iterable
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
+
 from streams.settings import Settings
 
 MASK = "**********"
@@ -86,3 +88,15 @@ def client_options(settings: Settings) -> dict[str, Any]:
         password = settings.kafka_sasl_password
         options["sasl_plain_password"] = password.get_secret_value() if password else None
     return options
+
+
+def new_producer(settings: Settings) -> AIOKafkaProducer:
+    """An idempotent producer for input events (`healthscore produce`, the demo)."""
+    return AIOKafkaProducer(
+        **client_options(settings),
+        linger_ms=20,
+        max_batch_size=512 * 1024,
+        max_request_size=10 * 1024 * 1024,
+        acks="all",
+        enable_idempotence=True,
+    )

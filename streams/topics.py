@@ -22,7 +22,7 @@ ALERTS = "health.alerts"
 DLQ = "health.dlq"
 # Internal: scheduled re-evaluation requests, one partition per input partition.
 TICKS = "health.ticks"
-# Internal: each account's contribution to the population (streams.population_records).
+# Internal: each account's contribution to the population (streams.topology.population_records).
 POPULATION = "health.population"
 
 COMPACTED = frozenset({"accounts", SCORES, POPULATION})

@@ -10,19 +10,19 @@ import time
 import faust
 from aiokafka.errors import KafkaError
 
+from models.alerting.routing import load_routes
 from models.model_config import load_model
-from models.routing import load_routes
 from sinks.metrics import create_metrics
-from streams.alert_delivery import attach_alert_delivery
+from streams.api.readers import HealthReader
+from streams.api.web import attach_views
 from streams.app import create_app
-from streams.faust_metrics import attach_faust_metrics
-from streams.pipeline import build_pipeline
-from streams.population_reader import attach_population_reader
-from streams.readers import HealthReader
+from streams.engine.faust_metrics import attach_faust_metrics
 from streams.settings import Settings, check_worker_settings
-from streams.storage import Database, attach_storage
 from streams.topics import ensure_topics
-from streams.web import attach_views
+from streams.topology.alert_delivery import attach_alert_delivery
+from streams.topology.pipeline import build_pipeline
+from streams.topology.population_reader import attach_population_reader
+from streams.topology.storage import Database, attach_storage
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@
 
 The dashboards are defined in healthscore_dashboards/ (one module each, plus
 the building blocks in grafana.py). Edit those, never the JSON:
-tests/unit/test_dashboards.py fails when the committed JSON is not what this
+tests/unit/project/test_dashboards.py fails when the committed JSON is not what this
 script generates.
 
 Data sources are referenced by the fixed uids of

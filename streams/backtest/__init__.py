@@ -9,7 +9,7 @@ Modules, in the order data flows through them:
 - evaluate: one horizon's figures; logistic: the learned baseline (scikit-learn, lazily);
 - document, table, report: the JSON document, the terminal tables, the plot and the command.
 
-The measures themselves are pure and live in `models/backtest_*.py`. This package
+The measures themselves are pure and live in `models/backtest/`. This package
 imports `models` and nothing else of ours; only `streams.cli` and `bench` import it.
 """
 

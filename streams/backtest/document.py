@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from models.backtest_calibration import Bin
+from models.backtest.calibration import Bin
 from streams.backtest.evaluate import Horizon, OutOfTime, Predictor
 from streams.backtest.run import BacktestResult
 from streams.backtest.samples import Sample

@@ -17,7 +17,7 @@ Predictors, as risks (higher = more likely to churn):
   on exactly those samples too, and the interval of AUC(health score) -
   AUC(logistic regression) from the same (paired) resamples.
 
-Each AUC comes with its 95 % bootstrap interval (models/backtest_bootstrap.py).
+Each AUC comes with its 95 % bootstrap interval (models/backtest/bootstrap.py).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from models.backtest_bootstrap import PairedBootstrap, interval
-from models.backtest_calibration import Bin, by_band, by_decile
-from models.backtest_metrics import Ranking, ranking
-from models.backtest_split import walk_forward
+from models.backtest.bootstrap import PairedBootstrap, interval
+from models.backtest.calibration import Bin, by_band, by_decile
+from models.backtest.metrics import Ranking, ranking
+from models.backtest.split import walk_forward
 from models.health import Band
 from streams.backtest.logistic import Fitted, Inputs, MissingExtraError, fit_predict
 from streams.backtest.samples import BacktestOptions, Sample

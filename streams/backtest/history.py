@@ -1,4 +1,4 @@
-"""Read a history file (format: see streams/demo_history.py) for the backtest.
+"""Read a history file (format: see streams/demo/history.py) for the backtest.
 
 Two passes keep memory proportional to the accounts, not the events: `scan`
 finds the renewal outcomes (which decide when scores must be snapshotted)

@@ -1,11 +1,11 @@
 """The bar to beat: a logistic regression on simple behavioural counts, fitted out of time.
 
-Each sample's inputs are `models.backtest_baselines.behaviour` (active
+Each sample's inputs are `models.backtest.baselines.behaviour` (active
 user-days, active users, distinct features, days since the last login,
 tickets opened and open) plus one 0/1 column per feature named in the
 training samples (used in the last 30 days or not), all as log(1 + x),
 standardised, into scikit-learn's `LogisticRegression` (L2, C = 1). Folds come
-from `models.backtest_split.walk_forward`: every fold is fitted only on
+from `models.backtest.split.walk_forward`: every fold is fitted only on
 outcomes known before its first snapshot.
 
 scikit-learn is the optional extra `fit` (`pip install 'healthscore[fit]'`),

@@ -1,6 +1,6 @@
 """`healthscore backtest`: did the score, N days before each renewal outcome, predict churn?
 
-The history (see streams/demo_history.py for the format) is replayed in
+The history (see streams/demo/history.py for the format) is replayed in
 `occurred_at` order through the workers' own pure code (`apply_events`,
 `score`; streams/backtest/replay.py). For each renewal outcome and each
 horizon N, a snapshot is scheduled at outcome time - N days and taken when the

@@ -4,7 +4,7 @@ A `Sample` holds everything every predictor needs, read from the account's
 state at the snapshot moment with the workers' pure code: the health score,
 band and confidence, each component and each factor's own value
 (`models.scoring.signals`) and what it measured, and the baselines' inputs
-(`models.backtest_baselines`).
+(`models.backtest.baselines`).
 
 Too little data: a sample whose confidence (the share of the model's component
 weight that had any data) is below `min_confidence` — by default the model's
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from models.backtest_baselines import behaviour, days_since_login, features_used, mean_nps
+from models.backtest.baselines import behaviour, days_since_login, features_used, mean_nps
 from models.events import RenewalStatus
 from models.model_config import HealthModel
 from models.population import Population

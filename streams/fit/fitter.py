@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from models.backtest_metrics import auc
+from models.backtest.metrics import auc
 from models.model_config import HealthModel
 from streams.backtest.logistic import Inputs, fit_predict
 from streams.backtest.samples import BacktestOptions

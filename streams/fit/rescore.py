@@ -15,7 +15,7 @@ key or risk features can score it without another replay:
   data, rounded to 0.1 and clamped to 0-100, with the base stage's weights
   (the fitter writes no stage overrides) and the confidence.
 
-tests/unit/test_fit.py checks the result equals the worker's own score.
+tests/unit/streams/fit/test_fit.py checks the result equals the worker's own score.
 """
 
 from __future__ import annotations

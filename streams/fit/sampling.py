@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
-from models.backtest_baselines import behaviour, days_since_login
+from models.backtest.baselines import behaviour, days_since_login
 from models.model_config import HealthModel
 from models.population import Population
 from models.scoring import ranks_factors, score, signals

@@ -12,7 +12,7 @@ the cut (events or outcomes) can change the model. A test sample is still a
 snapshot N days before its outcome, seeing only the events before that moment
 (streams/fit/sampling.py). Its snapshot may precede the cut by up to N days,
 so a few training outcomes can fall between a test snapshot and the cut: the
-backtest's walk-forward regression (models/backtest_split.py) is stricter, and
+backtest's walk-forward regression (models/backtest/split.py) is stricter, and
 pays for it with fewer outcomes to test on.
 """
 

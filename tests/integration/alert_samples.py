@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from models.alert_event import AlertEvent, AlertKind, AlertStatus, Severity
+from models.alerting.event import AlertEvent, AlertKind, AlertStatus, Severity
 from models.health import Band, Driver
 
 AT = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)

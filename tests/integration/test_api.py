@@ -19,7 +19,7 @@ import httpx
 import orjson
 import pytest
 
-from streams.openapi import DOCUMENT
+from streams.api.openapi import DOCUMENT
 from tests.integration.api_accounts import Seeded, ago, event, healthy, in_days, unhealthy
 from tests.integration.api_answers import as_answer, parsed, settled
 from tests.support.kafka_io import produce

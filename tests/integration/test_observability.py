@@ -381,7 +381,7 @@ def test_dashboard_promql_returns_data(
     values = [float(v) for s in series for _, v in s["values"]]
     if any(not math.isnan(v) for v in values):
         return
-    # Defined in sinks/metrics.py (tests/unit/test_dashboards.py checks that) but never
+    # Defined in sinks/metrics.py (tests/unit/project/test_dashboards.py checks that) but never
     # set by the running worker: a gap in the worker, not in the dashboard.
     referenced = set(re.findall(r"\b(healthscore_[a-z0-9_]+)\b", query.text))
     missing = sorted(referenced - exposed_metrics(observed_worker))

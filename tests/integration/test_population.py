@@ -14,7 +14,7 @@ import orjson
 import pytest
 import yaml
 
-from streams.population_records import decode_contribution
+from streams.topology.population_records import decode_contribution
 from tests.support.cluster import cluster, stop_all
 from tests.support.kafka_io import event_message, produce, read_until
 from tests.support.model_variants import absolute_data

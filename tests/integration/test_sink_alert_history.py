@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from models.alert_event import AlertEvent
+from models.alerting.event import AlertEvent
 from sinks.alert_history import (
     PostgresRecorder,
     delivery_status,

@@ -9,8 +9,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
-from models.alert_event import AlertEvent, Severity
-from models.routing import load_routes
+from models.alerting.event import AlertEvent, Severity
+from models.alerting.routing import load_routes
 from sinks.delivery import DeliveryOutcome, InMemoryRecorder, deliver
 from sinks.dispatch import SinkSettings, build_sinks
 from sinks.exceptions import SinkConfigError

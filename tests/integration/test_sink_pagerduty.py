@@ -9,7 +9,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from models.alert_event import AlertStatus, Severity
+from models.alerting.event import AlertStatus, Severity
 from sinks.exceptions import PermanentDeliveryError, RetryableDeliveryError
 from sinks.pagerduty import PagerDutySink
 from tests.integration.alert_samples import AT, sample_alert

@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
 
-from models.alert_event import AlertEvent, AlertStatus
+from models.alerting.event import AlertEvent, AlertStatus
 from sinks.exceptions import PermanentDeliveryError, RetryableDeliveryError
 from sinks.rate_limit import TokenBucket
 from sinks.slack import SlackSink, build_message

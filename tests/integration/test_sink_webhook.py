@@ -10,7 +10,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from models.alert_event import AlertEvent
+from models.alerting.event import AlertEvent
 from sinks.exceptions import PermanentDeliveryError, RetryableDeliveryError
 from sinks.webhook import WebhookSink
 from tests.integration.alert_samples import sample_alert

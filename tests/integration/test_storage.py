@@ -21,7 +21,7 @@ from models.health import Band, Health
 from models.validation import Rejection, RejectReason
 from sinks.metrics import create_metrics
 from sinks.postgres import migration_files
-from streams.storage import Database, HealthStorage
+from streams.topology.storage import Database, HealthStorage
 from tests.support.servers import scratch_database
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from jsonschema import Draft202012Validator
 
-from streams.openapi import DOCUMENT
+from streams.api.openapi import DOCUMENT
 
 
 def load_document() -> dict[str, Any]:

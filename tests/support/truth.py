@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from models.model_config import HealthModel
 from models.state import AccountState, apply_event, new_state
 from models.validation import parse_message
-from streams.account_entry import AccountEntry
+from streams.topology.account_entry import AccountEntry
 
 Message = tuple[bytes, bytes]
 

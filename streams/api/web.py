@@ -1,0 +1,114 @@
+"""HTTP views on the worker's Faust web server (SPEC §6); described by docs/openapi.json."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+import faust
+from faust.web import Request, Response, View
+from prometheus_client import generate_latest
+from pydantic import BaseModel, ValidationError
+
+from streams.api.bodies import (
+    AccountList,
+    AccountQuery,
+    ErrorBody,
+    Liveness,
+    Readiness,
+    UnknownAccount,
+)
+from streams.api.openapi import JSON, render_openapi
+from streams.api.readers import HealthReader
+from streams.topology.pipeline import Pipeline
+
+# Prometheus' text format 0.0.4; aiohttp refuses a charset inside content_type.
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
+UNAUTHORIZED = ErrorBody(error="missing or wrong bearer token")
+
+
+def answer(view: View, body: BaseModel, status: int = 200, **headers: str) -> Response:
+    """`body` serialised by pydantic, exactly as docs/openapi.json describes it."""
+    return view.bytes(
+        body.model_dump_json().encode(), content_type=JSON, status=status, headers=headers
+    )
+
+
+def query_error(exc: ValidationError) -> ErrorBody:
+    problems = [
+        f"{'.'.join(str(part) for part in error['loc']) or 'query'}: {error['msg']}"
+        for error in exc.errors()
+    ]
+    return ErrorBody(error="; ".join(problems))
+
+
+class GuardedView(View):
+    """A view that demands `Authorization: Bearer <token>` when `expected` is set."""
+
+    expected: bytes | None = None
+
+    async def dispatch(self, request: Any) -> Any:
+        if self.expected is not None:
+            given = request.headers.get("Authorization", "").encode()
+            if not hmac.compare_digest(given, self.expected):
+                return answer(self, UNAUTHORIZED, 401, **{"WWW-Authenticate": "Bearer"})
+        return await super().dispatch(request)
+
+
+def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> None:
+    token = pipeline.settings.api_token
+    openapi = render_openapi().encode()
+
+    class Guarded(GuardedView):
+        expected = f"Bearer {token.get_secret_value()}".encode() if token else None
+
+    @app.page("/healthz")
+    class Healthz(View):
+        async def get(self, request: Request) -> Any:
+            return answer(self, Liveness())
+
+    @app.page("/readyz")
+    class Readyz(Guarded):
+        async def get(self, request: Request) -> Any:
+            # The concrete TableManager has `recovery`; its typed interface does not.
+            recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
+            processing = pipeline.processing.is_set()
+            ready = recovered and processing and not app.rebalancing
+            body = Readiness(ready=ready, tables_recovered=recovered, processing=processing)
+            return answer(self, body, 200 if ready else 503)
+
+    @app.page("/metrics")
+    class Metrics(View):
+        async def get(self, request: Request) -> Any:
+            return self.bytes(
+                generate_latest(pipeline.metrics.registry), content_type=METRICS_CONTENT_TYPE
+            )
+
+    @app.page("/openapi.json")
+    class OpenApi(View):
+        async def get(self, request: Request) -> Any:
+            return self.bytes(openapi, content_type=JSON)
+
+    @app.page("/accounts/{account_id}")
+    class Account(Guarded):
+        async def get(self, request: Request, account_id: str) -> Any:
+            found = await reader.account(account_id)
+            if found is None:
+                return answer(
+                    self, UnknownAccount(error="unknown account", account_id=account_id), 404
+                )
+            return answer(self, found)
+
+    @app.page("/accounts")
+    class Accounts(Guarded):
+        async def get(self, request: Request) -> Any:
+            try:
+                query = AccountQuery.parse(request.query)
+            except ValidationError as exc:
+                return answer(self, query_error(exc), 400)
+            return answer(self, AccountList(accounts=await reader.accounts(query)))
+
+    @app.page("/portfolio")
+    class Portfolio(Guarded):
+        async def get(self, request: Request) -> Any:
+            return answer(self, await reader.portfolio())

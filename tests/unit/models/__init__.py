@@ -1,0 +1,1 @@
+"""Unit tests of models/: events, validation, state, scoring, the model and its YAML."""

@@ -1,0 +1,1 @@
+"""Unit tests of models/alerting/: alert rules, the state machine and routing."""

@@ -1,0 +1,1 @@
+"""Unit tests of models/components/: the four score components."""

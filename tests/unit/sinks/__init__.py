@@ -1,0 +1,1 @@
+"""Unit tests of sinks/: retry policy, delivery lanes, PostgreSQL faults, metrics."""

@@ -1,0 +1,1 @@
+"""Unit tests of streams/, one folder per package; top-level modules here."""

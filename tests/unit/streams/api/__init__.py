@@ -1,0 +1,1 @@
+"""Unit tests of streams/api/: the HTTP views, their answers and docs/openapi.json."""

@@ -1,0 +1,1 @@
+"""Unit tests of streams/backtest/: replaying a history and measuring the score."""

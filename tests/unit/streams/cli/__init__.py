@@ -1,0 +1,1 @@
+"""Unit tests of streams/cli/: the `healthscore` command line."""

@@ -1,0 +1,1 @@
+"""Unit tests of streams/demo/: the synthetic company."""

@@ -1,0 +1,1 @@
+"""Unit tests of streams/fit/: learning a model from a history."""

@@ -1,0 +1,1 @@
+"""Unit tests of streams/topology/: the processor, the state table and the population."""
