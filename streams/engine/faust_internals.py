@@ -117,8 +117,12 @@ INTERNALS: tuple[Internal, ...] = (
         ("offsets", "start_new_transaction"),
     ),
     # Where each partition stands, for the fetch watch's log line.
-    Internal(CONSUMER, "_active_partitions", "streams.engine.fetch_watch logs whether a partition is in"),
-    Internal(CONSUMER, "_paused_partitions", "streams.engine.fetch_watch logs whether it is paused"),
+    Internal(
+        CONSUMER, "_active_partitions", "streams.engine.fetch_watch logs whether a partition is in"
+    ),
+    Internal(
+        CONSUMER, "_paused_partitions", "streams.engine.fetch_watch logs whether it is paused"
+    ),
     # Stand-in for the consumer thread in unit tests (seek, position, assignment).
     Internal(
         "faust.transport.drivers.aiokafka:Consumer",
@@ -139,7 +143,7 @@ INTERNALS: tuple[Internal, ...] = (
         "the consumer's assign callback",
         ("assigned", "generation_id"),
     ),
-    # Table rows written as Faust would, their changelog records batched (streams.topology.pipeline).
+    # Table rows written as Faust would, changelog records batched (streams.topology.pipeline).
     Internal(
         "faust.streams",
         "_current_event",

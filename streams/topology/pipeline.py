@@ -20,10 +20,8 @@ from faust.types import TP, EventT, Message
 from models.model_config import HealthModel
 from models.population import Population
 from sinks.metrics import Metrics
-from streams.engine.acks import Inbox, PendingSends
 from streams.app import HealthscoreApp
-from streams.topology.census import Census
-from streams.topology.dead_letters import header_pairs
+from streams.engine.acks import Inbox, PendingSends
 from streams.engine.faust_internals import (
     aiokafka_producer,
     channel_queue,
@@ -33,12 +31,14 @@ from streams.engine.faust_internals import (
 )
 from streams.engine.fetch_watch import FetchWatch
 from streams.engine.gathering import Gathering
-from streams.topology.kafka_outputs import KafkaOutputs
-from streams.topology.population_share import PopulationShare
-from streams.topology.processor import AccountProcessor, RawMessage
 from streams.engine.record_batches import RecordBatches, SentBatch, last_offset
 from streams.settings import Settings
 from streams.topics import ALERTS, DLQ, INPUT_TOPICS, POPULATION, SCORES, TICKS
+from streams.topology.census import Census
+from streams.topology.dead_letters import header_pairs
+from streams.topology.kafka_outputs import KafkaOutputs
+from streams.topology.population_share import PopulationShare
+from streams.topology.processor import AccountProcessor, RawMessage
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from streams import faust_internals
+from streams.engine import faust_internals
 from streams.engine.faust_internals import (
     INTERNALS,
     AppInternals,
@@ -19,7 +19,7 @@ from streams.engine.faust_internals import (
     version_drift,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 UPGRADING = "docs/upgrading-faust.md"
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from faust.streams import current_event
 
 from streams.engine.faust_internals import current_event_as
-from streams.topology.pipeline import FaustStateTable
 from streams.engine.record_batches import RecordBatches, SentBatch
+from streams.topology.pipeline import FaustStateTable
 
 
 class ChannelEvent:
