@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import accumulate
 
 # Bins: [0] holds measures <= 0; [1..BINS] are geometric from LOW to HIGH (each
 # about 5 % wider than the one before); [BINS + 1] holds measures above HIGH.
@@ -34,6 +33,7 @@ BINS = 400
 _LOG_LOW = math.log(LOW)
 _STEP = (math.log(HIGH) - _LOG_LOW) / BINS
 SLOTS = BINS + 2
+BLOCK = 20  # bins per block of Sketch.blocks
 
 # Segments beyond this many count only in the population of all accounts, so
 # a producer that writes a fresh segment name per account cannot grow memory.
@@ -66,51 +66,53 @@ def _position(measure: float, slot: int) -> float:
 class Sketch:
     """Counts of accounts per bin for one factor in one segment.
 
-    Ranks read a running total of the counts and drivers the median; both are
-    computed when first asked for after a change, not on every change.
+    The bins are grouped in blocks of BLOCK whose totals are kept as counts
+    change, so a rank or the median sums a few dozen numbers however often the
+    population changes between two scores (it does, on a busy worker).
     """
 
-    __slots__ = ("_below", "_median", "counts", "total")
+    __slots__ = ("blocks", "counts", "total")
 
     def __init__(self) -> None:
         self.counts = [0] * SLOTS
+        self.blocks = [0] * (SLOTS // BLOCK + 1)
         self.total = 0
-        self._below: list[int] | None = None  # accounts in the bins before each bin
-        self._median: float | None = None
 
     def add(self, slot: int, number: int = 1) -> None:
         self.counts[slot] += number
+        self.blocks[slot // BLOCK] += number
         self.total += number
-        self._below = self._median = None
+
+    def below(self, slot: int) -> int:
+        """Accounts in the bins before `slot`."""
+        block = slot // BLOCK
+        return sum(self.blocks[:block]) + sum(self.counts[block * BLOCK : slot])
 
     def rank(self, measure: float) -> float:
         """The share of accounts below `measure` (ties count half); 0.5 when empty."""
         if self.total <= 0:
             return 0.5
-        below = self._below
-        if below is None:
-            below = self._below = list(accumulate(self.counts, initial=0))
         slot = bin_of(measure)
-        return (below[slot] + _position(measure, slot) * self.counts[slot]) / self.total
+        return (self.below(slot) + _position(measure, slot) * self.counts[slot]) / self.total
 
     def median(self) -> float:
         """The measure half the accounts lie below (interpolated within its bin)."""
-        if self._median is None:
-            self._median = self._find_median()
-        return self._median
-
-    def _find_median(self) -> float:
         half = self.total / 2
         seen = 0
-        for slot, count in enumerate(self.counts):
-            if count and seen + count >= half:
-                if slot == 0:
-                    return 0.0
-                if slot == SLOTS - 1:
-                    return HIGH
-                inside = (half - seen) / count
-                return math.exp(_LOG_LOW + (slot - 1 + inside) * _STEP)
-            seen += count
+        for block, in_block in enumerate(self.blocks):
+            if not in_block or seen + in_block < half:
+                seen += in_block
+                continue
+            for slot in range(block * BLOCK, min(SLOTS, (block + 1) * BLOCK)):
+                count = self.counts[slot]
+                if count and seen + count >= half:
+                    if slot == 0:
+                        return 0.0
+                    if slot == SLOTS - 1:
+                        return HIGH
+                    inside = (half - seen) / count
+                    return math.exp(_LOG_LOW + (slot - 1 + inside) * _STEP)
+                seen += count
         return 0.0
 
 

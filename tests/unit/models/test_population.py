@@ -8,7 +8,7 @@ import sys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.population import MAX_SEGMENTS, SLOTS, Population, bin_of
+from models.population import MAX_SEGMENTS, SLOTS, Population, Sketch, bin_of
 
 BREADTH = "engagement.breadth"
 
@@ -144,3 +144,22 @@ def test_segments_beyond_the_cap_count_only_among_all_accounts() -> None:
     assert len(population.segments()) == MAX_SEGMENTS
     everyone = population.sketch(None, BREADTH)
     assert everyone is not None and everyone.total == MAX_SEGMENTS + 50
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, SLOTS - 1), st.booleans()), max_size=300))
+def test_ranks_and_medians_read_the_counts_exactly_as_they_change(
+    changes: list[tuple[int, bool]],
+) -> None:
+    sketch = Sketch()
+    for slot, remove in changes:
+        if remove and sketch.counts[slot] > 0:
+            sketch.add(slot, -1)
+        else:
+            sketch.add(slot)
+        for probe in (0, 1, slot, SLOTS // 2, SLOTS - 1):
+            assert sketch.below(probe) == sum(sketch.counts[:probe])
+    if sketch.total:
+        half = sketch.total / 2
+        median_slot = bin_of(sketch.median())
+        assert sum(sketch.counts[:median_slot]) <= half <= sum(sketch.counts[: median_slot + 1])
