@@ -51,16 +51,17 @@ def bin_of(measure: float) -> int:
     return max(1, min(BINS, slot))
 
 
-def _lower_edge(slot: int) -> float:
-    return math.exp(_LOG_LOW + (slot - 1) * _STEP)
-
-
-def _position(measure: float, slot: int) -> float:
-    """Where in its bin (0-1, log scale) a measure lies."""
-    if slot == 0 or slot == SLOTS - 1:
-        return 0.5
-    inside = (math.log(measure) - _LOG_LOW) / _STEP - (slot - 1)
-    return min(1.0, max(0.0, inside))
+def _placed(measure: float) -> tuple[int, float]:
+    """The bin a measure falls in, and where in it (0-1, log scale; 0.5 in the end bins)."""
+    if not measure > 0:  # also NaN
+        return 0, 0.5
+    if measure >= HIGH:
+        return SLOTS - 1, 0.5
+    steps = (math.log(measure) - _LOG_LOW) / _STEP
+    if steps < 0:
+        return 1, 0.0
+    slot = min(BINS, int(steps) + 1)
+    return slot, min(1.0, steps - (slot - 1))
 
 
 class Sketch:
@@ -92,8 +93,8 @@ class Sketch:
         """The share of accounts below `measure` (ties count half); 0.5 when empty."""
         if self.total <= 0:
             return 0.5
-        slot = bin_of(measure)
-        return (self.below(slot) + _position(measure, slot) * self.counts[slot]) / self.total
+        slot, position = _placed(measure)
+        return (self.below(slot) + position * self.counts[slot]) / self.total
 
     def median(self) -> float:
         """The measure half the accounts lie below (interpolated within its bin)."""
