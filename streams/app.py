@@ -87,6 +87,8 @@ def create_app(settings: Settings) -> HealthscoreApp:
         producer_max_batch_size=900 * 1024,
         stream_buffer_maxsize=16384,
         broker_max_poll_records=2000,
+        # The consumer's max_partition_fetch_bytes: above the topics' 10 MiB
+        # max.message.bytes (streams.topics), so a full batch envelope is one fetch.
         consumer_max_fetch_size=16 * 1024 * 1024,
         producer_max_request_size=10 * 1024 * 1024,
         autodiscover=False,

@@ -27,6 +27,18 @@ POPULATION = "health.population"
 
 COMPACTED = frozenset({"accounts", SCORES, POPULATION})
 
+# `max.message.bytes` of every topic the service creates (and of its table's
+# changelog, streams.topology.pipeline). Brokers default to about 1 MiB, less
+# than one full batch envelope (10,000 events of ~130 bytes are ~1.3 MB, and
+# bigger events make bigger batches). The most a message may carry is what
+# validation accepts, models.validation.MAX_MESSAGE_BYTES (8 MiB, not 10,000
+# times the largest event the schemas allow, which would be ~30 MB); 10 MiB
+# holds that value plus key, headers and record-batch overhead, and lets a
+# slightly larger value still arrive and reach health.dlq as `too_large`.
+# It matches the brokers' message.max.bytes in deploy/ and the producers'
+# max_request_size (streams.app, streams.kafka_client).
+TOPIC_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+
 
 class TopicsNotReadyError(HealthscoreError):
     """Created topics did not show up in the broker's metadata in time."""
@@ -45,9 +57,11 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     if settings.population_sharing:
         names.append(POPULATION)
     for name in names:
-        config = {"cleanup.policy": "compact"} if name in COMPACTED else {}
+        config = {"max.message.bytes": str(TOPIC_MAX_MESSAGE_BYTES)}
+        if name in COMPACTED:
+            config["cleanup.policy"] = "compact"
         if name == TICKS:
-            config = {"retention.ms": str(6 * 3600 * 1000)}
+            config["retention.ms"] = str(6 * 3600 * 1000)
         specs.append(TopicSpec(settings.topic(name), settings.partitions, config))
     return specs
 

@@ -53,6 +53,7 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.retention.hours=-1
+# As on the topics the workers create (streams.topics.TOPIC_MAX_MESSAGE_BYTES).
 message.max.bytes=10485760
 replica.fetch.max.bytes=10485760
 PROPS

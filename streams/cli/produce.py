@@ -1,42 +1,99 @@
-"""`healthscore produce TOPIC FILE.jsonl`: send events to an input topic, keyed by account."""
+"""`healthscore produce TOPIC FILE.jsonl`: send events to an input topic, keyed by account.
+
+A line holding a batch envelope larger than the service accepts in one message
+(models.validation.MAX_MESSAGE_BYTES) or with more than 10,000 events is split
+into several batches, same key and in order; a single event larger than the
+limit is an error, since no split can carry it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import orjson
 
+from models.events import MAX_BATCH_EVENTS
 from models.exceptions import HealthscoreError
+from models.validation import MAX_MESSAGE_BYTES
 from streams.kafka_client import new_producer
 from streams.settings import Settings
 from streams.topics import INPUT_TOPICS, ensure_topics
+
+PROGRESS_SECONDS = 1.0
 
 
 class ProduceError(HealthscoreError):
     """The input file or topic cannot be produced."""
 
 
-def _account_of(line: bytes, where: str) -> str:
+def _parse(line: bytes, where: str) -> object:
     try:
-        document = orjson.loads(line)
+        return orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         raise ProduceError(f"{where}: not JSON ({exc})") from None
+
+
+def _account_of(document: object, where: str) -> str:
     first = document[0] if isinstance(document, list) and document else document
     if not isinstance(first, dict) or not isinstance(first.get("account_id"), str):
         raise ProduceError(f"{where}: no account_id to key the message by")
     return str(first["account_id"])
 
 
-def read_messages(path: Path) -> Iterator[tuple[bytes, bytes]]:
-    """(key, value) per non-empty line; a line may be one event or a batch array."""
+def split_batch(
+    events: list[object], where: str, limit: int = MAX_MESSAGE_BYTES
+) -> Iterator[bytes]:
+    """Batch envelopes of `events` in order, each at most `limit` bytes and
+    MAX_BATCH_EVENTS events (events re-encoded as compact JSON)."""
+    chunk: list[bytes] = []
+    size = 2  # the brackets
+    for index, event in enumerate(events):
+        encoded = orjson.dumps(event)
+        if len(encoded) + 2 > limit:
+            raise ProduceError(
+                f"{where}: event {index} is {len(encoded):,} bytes, over the "
+                f"{limit:,}-byte message limit; no split can carry it"
+            )
+        grown = size + len(encoded) + (1 if chunk else 0)
+        if chunk and (grown > limit or len(chunk) >= MAX_BATCH_EVENTS):
+            yield b"[" + b",".join(chunk) + b"]"
+            chunk, size = [], 2
+            grown = size + len(encoded)
+        chunk.append(encoded)
+        size = grown
+    if chunk:
+        yield b"[" + b",".join(chunk) + b"]"
+
+
+def messages_of_line(
+    line: bytes, where: str, limit: int = MAX_MESSAGE_BYTES
+) -> Iterator[tuple[bytes, bytes]]:
+    """(key, value) for one line: the line itself when it fits, else its batch split."""
+    document = _parse(line, where)
+    key = _account_of(document, where).encode()
+    if isinstance(document, list) and (len(line) > limit or len(document) > MAX_BATCH_EVENTS):
+        for value in split_batch(document, where, limit):
+            yield key, value
+    elif len(line) > limit:
+        raise ProduceError(
+            f"{where}: event is {len(line):,} bytes, over the {limit:,}-byte message limit"
+        )
+    else:
+        yield key, line
+
+
+def read_messages(path: Path, limit: int = MAX_MESSAGE_BYTES) -> Iterator[tuple[bytes, bytes]]:
+    """(key, value) per non-empty line; a line may be one event or a batch array,
+    and a batch over `limit` bytes becomes several messages."""
     with path.open("rb") as lines:
         for number, line in enumerate(lines, start=1):
             line = line.strip()
             if line:
-                yield _account_of(line, f"{path}:{number}").encode(), line
+                yield from messages_of_line(line, f"{path}:{number}", limit)
 
 
 async def send_all(settings: Settings, topic: str, messages: Iterable[tuple[bytes, bytes]]) -> int:
@@ -45,15 +102,28 @@ async def send_all(settings: Settings, topic: str, messages: Iterable[tuple[byte
     producer = new_producer(settings)
     await producer.start()
     sent = 0
+    sent_bytes = 0
+    pending_bytes = 0
+    shown = time.monotonic()
     try:
         pending = []
         for key, value in messages:
             pending.append(await producer.send(settings.topic(topic), value=value, key=key))
-            if len(pending) >= 5000:
+            pending_bytes += len(value)
+            # Big batches fill the producer's buffer long before 5,000 messages do.
+            if len(pending) >= 5000 or pending_bytes >= 64 * 1024 * 1024:
                 await asyncio.gather(*pending)
                 sent += len(pending)
+                sent_bytes += pending_bytes
                 pending.clear()
-                print(f"\r{sent} messages sent", end="", file=sys.stderr)
+                pending_bytes = 0
+            if time.monotonic() - shown >= PROGRESS_SECONDS:
+                shown = time.monotonic()
+                print(
+                    f"\r{sent} messages ({sent_bytes / 1e6:.1f} MB) sent",
+                    end="",
+                    file=sys.stderr,
+                )
         await asyncio.gather(*pending)
         sent += len(pending)
     finally:

@@ -33,7 +33,15 @@ from streams.engine.fetch_watch import FetchWatch
 from streams.engine.gathering import Gathering
 from streams.engine.record_batches import RecordBatches, SentBatch, last_offset
 from streams.settings import Settings
-from streams.topics import ALERTS, DLQ, INPUT_TOPICS, POPULATION, SCORES, TICKS
+from streams.topics import (
+    ALERTS,
+    DLQ,
+    INPUT_TOPICS,
+    POPULATION,
+    SCORES,
+    TICKS,
+    TOPIC_MAX_MESSAGE_BYTES,
+)
 from streams.topology.census import Census
 from streams.topology.dead_letters import header_pairs
 from streams.topology.kafka_outputs import KafkaOutputs
@@ -64,7 +72,12 @@ RESCORE_STEPS = 10
 # worker would replay every write since the topic began. Small segments keep
 # the changelog near one row per account, so replay time follows the number
 # of accounts rather than the history of writes.
-CHANGELOG_CONFIG = {"segment.bytes": 32 * 1024 * 1024, "min.cleanable.dirty.ratio": 0.3}
+# A row of a busy account can outgrow the broker's default 1 MiB message limit.
+CHANGELOG_CONFIG = {
+    "segment.bytes": 32 * 1024 * 1024,
+    "min.cleanable.dirty.ratio": 0.3,
+    "max.message.bytes": TOPIC_MAX_MESSAGE_BYTES,
+}
 
 
 class FaustStateTable:

@@ -295,7 +295,7 @@ def test_the_reader_puts_contributions_removes_tombstones_and_skips_the_rest() -
 
 def test_the_population_topic_is_compacted_and_left_out_when_sharing_is_off() -> None:
     specs = {spec.name: spec.config for spec in topic_specs(Settings(topic_prefix="p."))}
-    assert specs[TOPIC] == {"cleanup.policy": "compact"}
+    assert specs[TOPIC]["cleanup.policy"] == "compact"
     off = topic_specs(Settings(topic_prefix="p.", population_sharing=False))
     assert TOPIC not in {spec.name for spec in off}
 
