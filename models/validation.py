@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
+from typing import Any
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
@@ -29,6 +30,10 @@ _RECORD_BATCHES = _BATCHES | {
     t: TypeAdapter(list[r]).validator  # type: ignore[valid-type]
     for t, r in TOPIC_RECORDS.items()
 }
+
+# The fields the contract names, per topic: a tolerant reader drops any other
+# before validating (the models themselves forbid them: see `strict_fields`).
+KNOWN_FIELDS = {topic: frozenset(model.model_fields) for topic, model in TOPIC_EVENTS.items()}
 
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 MAX_FUTURE = timedelta(hours=24)
@@ -71,6 +76,8 @@ class ParsedMessage:
     events: list[Foldable] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     is_batch: bool = False
+    # Accepted events that carried fields the contract does not name (ignored).
+    unknown_fields: int = 0
 
 
 def parse_message(
@@ -80,6 +87,7 @@ def parse_message(
     now: datetime,
     max_age: timedelta,
     records: bool = False,
+    strict_fields: bool = False,
 ) -> ParsedMessage:
     """Validate a message of input `topic` (unprefixed) received at `now`.
 
@@ -87,8 +95,14 @@ def parse_message(
     they could no longer affect any window. With `records`, the events of a
     message that is valid throughout come as the records of
     `models.event_records` where their topic has them (what a worker folds).
+
+    Fields the contract does not name are dropped and the events that carried
+    them counted in `unknown_fields` (a tolerant reader); with `strict_fields`
+    such an event is a `schema_violation`.
     """
     if value is not None:
+        # The fast path's validators forbid unknown fields: a message carrying
+        # any costs nothing extra to detect, and takes the way below.
         accepted = _accept_clean(topic, key, value, now, max_age, records)
         if accepted is not None:
             return accepted
@@ -108,6 +122,19 @@ def parse_message(
     except orjson.JSONDecodeError as exc:
         parsed.rejections.append(Rejection(RejectReason.INVALID_JSON, _clip(str(exc)), value))
         return parsed
+    known = None if strict_fields else KNOWN_FIELDS.get(topic)
+    if isinstance(document, list) and len(document) > MAX_BATCH_EVENTS:
+        known = None  # rejected whole below
+    if known is not None:
+        # Unknown fields dropped, the whole message may take the fast path after all.
+        stripped, carried = _without_unknown(document, known)
+        if any(carried):
+            accepted = _accept_clean(topic, key, value, now, max_age, records, stripped)
+            if accepted is not None:
+                accepted.unknown_fields = sum(carried)
+                return accepted
+    else:
+        stripped, carried = document, None
     if isinstance(document, list):
         parsed.is_batch = True
         if len(document) > MAX_BATCH_EVENTS:
@@ -125,28 +152,59 @@ def parse_message(
         # One validator call for the whole batch; only a batch with a bad event
         # pays for validating its events one by one.
         try:
-            valid = _BATCHES[topic].validate_python(document)
+            valid = _BATCHES[topic].validate_python(stripped)
         except ValidationError:
             valid = None
         for index, item in enumerate(document):
+            before = len(parsed.events)
             if valid is None:
-                _accept(parsed, topic, key, item, now, max_age, index, None)
+                _accept(parsed, topic, key, stripped[index], now, max_age, index, None, item)
             else:
                 _check(parsed, topic, key, valid[index], now, max_age, index, item, None)
+            if carried and carried[index] and len(parsed.events) > before:
+                parsed.unknown_fields += 1
     else:
-        _accept(parsed, topic, key, document, now, max_age, None, value)
+        _accept(parsed, topic, key, stripped, now, max_age, None, value, document)
+        if carried and carried[0] and parsed.events:
+            parsed.unknown_fields = 1
     return parsed
 
 
+def _without_unknown(document: object, known: frozenset[str]) -> tuple[Any, list[bool]]:
+    """`document` without the fields not in `known`, and which of its events had any.
+
+    One event object, or a batch array of them; what is not an object is kept
+    as it is (for the schema check to reject).
+    """
+    items = document if isinstance(document, list) else [document]
+    kept: list[object] = []
+    carried = []
+    for item in items:
+        if isinstance(item, dict) and not known.issuperset(item):
+            kept.append({name: v for name, v in item.items() if name in known})
+            carried.append(True)
+        else:
+            kept.append(item)
+            carried.append(False)
+    return (kept if isinstance(document, list) else kept[0]), carried
+
+
 def _accept_clean(
-    topic: str, key: bytes | None, value: bytes, now: datetime, max_age: timedelta, records: bool
+    topic: str,
+    key: bytes | None,
+    value: bytes,
+    now: datetime,
+    max_age: timedelta,
+    records: bool,
+    document: object = None,
 ) -> ParsedMessage | None:
     """The common case at a fraction of the cost: a message whose every event is accepted.
 
     One validator call straight from the bytes, for a single event or a whole
     batch, and the key decoded once rather than each account_id encoded. None,
     for anything else, leaves the message to the general path, which says
-    exactly what is wrong with it.
+    exactly what is wrong with it. Given the `document` already parsed from
+    `value` (with unknown fields dropped), that is validated instead.
     """
     if value.startswith(b"{"):
         validator = (_RECORD_SINGLES if records else _SINGLES).get(topic)
@@ -157,7 +215,10 @@ def _accept_clean(
     if validator is None or key is None or len(value) > MAX_MESSAGE_BYTES:
         return None
     try:
-        valid = validator.validate_json(value)
+        if document is None:
+            valid = validator.validate_json(value)
+        else:
+            valid = validator.validate_python(document)
         account_id = key.decode()
     except (ValidationError, UnicodeDecodeError):
         return None
@@ -257,13 +318,17 @@ def _accept(
     max_age: timedelta,
     index: int | None,
     original: bytes | None,
+    as_sent: object = None,
 ) -> None:
+    """Validate `item` (`as_sent` with unknown fields dropped, if it had any)."""
+    if as_sent is None:
+        as_sent = item
     if not isinstance(item, dict):
         _reject(
             parsed,
             RejectReason.SCHEMA_VIOLATION,
             f"expected a JSON object, got {type(item).__name__}",
-            item,
+            as_sent,
             index,
             original,
         )
@@ -275,12 +340,12 @@ def _accept(
             parsed,
             RejectReason.SCHEMA_VIOLATION,
             describe_validation_error(exc),
-            item,
+            as_sent,
             index,
             original,
         )
         return
-    _check(parsed, topic, key, event, now, max_age, index, item, original)
+    _check(parsed, topic, key, event, now, max_age, index, as_sent, original)
 
 
 def _reject(

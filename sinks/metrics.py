@@ -17,6 +17,7 @@ class Metrics:
     registry: CollectorRegistry
     events: Counter
     dlq_messages: Counter
+    unknown_fields: Counter
     event_lag: Histogram
     scores_computed: Counter
     score_changes: Counter
@@ -48,6 +49,13 @@ def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
             "healthscore_dlq_messages_total",
             "Records written to the dead-letter topic, by source topic and reason.",
             ["topic", "reason"],
+            registry=reg,
+        ),
+        unknown_fields=Counter(
+            "healthscore_unknown_fields_total",
+            "Input events accepted with fields the contract does not name, which were "
+            "ignored, by topic (events, not fields; HS_STRICT_FIELDS=true rejects them).",
+            ["topic"],
             registry=reg,
         ),
         event_lag=Histogram(

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # Share each account's contribution to the population through health.population
     # and rank against every worker's accounts; off: each worker ranks among its own.
     population_sharing: bool = True
+    # Reject input events carrying fields the contract does not name (schema_violation);
+    # off: such fields are ignored and the events counted in healthscore_unknown_fields_total.
+    strict_fields: bool = False
 
     slack_webhook_url: SecretStr | None = None
     pagerduty_routing_key: SecretStr | None = None

@@ -23,7 +23,7 @@ def _worker(args: argparse.Namespace) -> int:
 def _schemas(args: argparse.Namespace) -> int:
     from streams.cli.schemas import write_schemas
 
-    for path in write_schemas(args.out):
+    for path in write_schemas(args.out, args.strict_fields):
         print(path)
     return 0
 
@@ -167,6 +167,12 @@ def parser() -> argparse.ArgumentParser:
 
     schemas = commands.add_parser("schemas", help="write JSON Schemas of the input events")
     schemas.add_argument("--out", default="schemas", help="folder (default: schemas)")
+    schemas.add_argument(
+        "--strict-fields",
+        action="store_true",
+        help="reject fields the contract does not name, as HS_STRICT_FIELDS=true does "
+        "(default: allowed, as the service ignores them)",
+    )
     schemas.set_defaults(run=_schemas)
 
     check = commands.add_parser("check-model", help="validate a health model YAML file")

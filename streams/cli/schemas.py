@@ -11,10 +11,23 @@ from models.events import MAX_BATCH_EVENTS, TOPIC_EVENTS
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
-def topic_schema(topic: str) -> dict[str, Any]:
-    """A message value of `topic`: one event object, or a batch array of them."""
+def topic_schema(topic: str, strict_fields: bool = False) -> dict[str, Any]:
+    """A message value of `topic`: one event object, or a batch array of them.
+
+    Fields the contract does not name are allowed (the service ignores them) unless
+    `strict_fields`: the schema of a service run with HS_STRICT_FIELDS=true.
+    """
     event = TOPIC_EVENTS[topic].model_json_schema(mode="validation")
     defs = event.pop("$defs", {})
+    event["additionalProperties"] = strict_fields is False
+    if strict_fields:
+        fields = "Fields not named here are rejected (HS_STRICT_FIELDS=true)."
+    else:
+        fields = (
+            "Fields not named here are ignored, and the events carrying them counted "
+            "(rejected instead when the service runs with HS_STRICT_FIELDS=true)."
+        )
+    event["description"] = f"{event.get('description', '')} {fields}".lstrip()
     return {
         "$schema": SCHEMA_DIALECT,
         "$id": f"https://healthscore.dev/schemas/{topic}.json",
@@ -34,19 +47,20 @@ def topic_schema(topic: str) -> dict[str, Any]:
     }
 
 
-def render_schemas() -> dict[str, str]:
+def render_schemas(strict_fields: bool = False) -> dict[str, str]:
     """File name -> file text, for every input topic."""
     return {
-        f"{topic}.json": json.dumps(topic_schema(topic), indent=2, sort_keys=True) + "\n"
+        f"{topic}.json": json.dumps(topic_schema(topic, strict_fields), indent=2, sort_keys=True)
+        + "\n"
         for topic in TOPIC_EVENTS
     }
 
 
-def write_schemas(folder: str | Path) -> list[Path]:
+def write_schemas(folder: str | Path, strict_fields: bool = False) -> list[Path]:
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in render_schemas().items():
+    for name, text in render_schemas(strict_fields).items():
         path = out / name
         path.write_text(text)
         written.append(path)

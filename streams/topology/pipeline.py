@@ -235,6 +235,7 @@ def build_pipeline(
         metrics,
         on_health=census.record,
         population=population,
+        strict_fields=settings.strict_fields,
     )
     pipeline = Pipeline(
         app, settings, model, metrics, table, processor, scores, alerts, ticks, census, population

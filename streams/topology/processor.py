@@ -124,8 +124,11 @@ class AccountProcessor:
         cache: EntryCache | None = None,
         on_health: Callable[[Health, int], None] = lambda health, partition: None,
         population: PopulationShare | None = None,
+        strict_fields: bool = False,
     ) -> None:
         self.model = model
+        # Reject events with fields the contract does not name, rather than ignore them.
+        self.strict_fields = strict_fields
         self.table = table
         self.outputs = outputs
         self.metrics = metrics
@@ -264,8 +267,16 @@ class AccountProcessor:
         outcomes: Counter[tuple[str, str]],
     ) -> None:
         parsed = parse_message(
-            message.topic, message.key, message.value, now, self.max_age, records=True
+            message.topic,
+            message.key,
+            message.value,
+            now,
+            self.max_age,
+            records=True,
+            strict_fields=self.strict_fields,
         )
+        if parsed.unknown_fields:
+            self.metrics.unknown_fields.labels(message.topic).inc(parsed.unknown_fields)
         for rejection in parsed.rejections:
             await self.outputs.reject(message, rejection)
             self.metrics.dlq_messages.labels(message.topic, rejection.reason.value).inc()

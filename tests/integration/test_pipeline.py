@@ -258,3 +258,30 @@ async def test_a_duplicate_event_changes_nothing(
         pg_dsn, "SELECT count(*) AS n FROM score_history WHERE account_id = $1", account
     )
     assert history["n"] == 1
+
+
+async def test_a_login_with_an_unknown_field_is_scored_counted_and_not_dead_lettered(
+    worker: WorkerProcess, kafka_bootstrap: str, pg_dsn: str
+) -> None:
+    account = unique("tolerant")
+    before = await metric(worker, "healthscore_unknown_fields_total", topic="logins")
+    with_plan = login(account, days_ago=0.5, plan="enterprise")
+    # Rejected, and after the login in the account's partition: once it is in the
+    # DLQ, the login has been processed, and anything it dead-lettered is there too.
+    sentinel = orjson.dumps({**login(account, 1), "occurred_at": ago(days=-3)})
+    await produce(
+        kafka_bootstrap,
+        topic(worker, "logins"),
+        [event_message(with_plan), (account.encode(), sentinel)],
+    )
+
+    row = await wait_for_row(pg_dsn, "SELECT * FROM account_health WHERE account_id = $1", account)
+    assert row["score"] is not None
+    records = await read_until(
+        kafka_bootstrap,
+        topic(worker, "health.dlq"),
+        lambda rs: any(r.key == account.encode() for r in rs),
+    )
+    assert [r.value for r in records if r.key == account.encode()] == [sentinel]
+    after = await metric(worker, "healthscore_unknown_fields_total", topic="logins")
+    assert after == before + 1

@@ -73,7 +73,7 @@ def test_a_valid_batch_gives_the_events_the_general_path_gives() -> None:
         ),
         (login(9, occurred_at=(NOW - timedelta(days=181)).isoformat()), RejectReason.TOO_OLD),
         (login(9, user_id=""), RejectReason.SCHEMA_VIOLATION),
-        (login(9, extra=1), RejectReason.SCHEMA_VIOLATION),
+        (login(9, extra=1, role="cfo"), RejectReason.SCHEMA_VIOLATION),
     ],
 )
 def test_one_bad_event_is_rejected_alone_with_its_index(bad: dict[str, Any], reason: str) -> None:
@@ -187,7 +187,7 @@ def test_a_valid_single_event_gives_the_event_the_general_path_gives(
         (orjson.dumps(login(9, occurred_at=(NOW + timedelta(hours=25)).isoformat())), b"acme"),
         (orjson.dumps(login(9, occurred_at=(NOW - timedelta(days=181)).isoformat())), b"acme"),
         (orjson.dumps(login(9, user_id="")), b"acme"),
-        (orjson.dumps(login(9, extra=1)), b"acme"),
+        (orjson.dumps(login(9, extra=1, role="cfo")), b"acme"),
         (orjson.dumps(renewal())[:-1] + b',"new_arr":NaN}', b"acme"),
         (orjson.dumps(renewal())[:-1] + b',"new_arr":1e400}', b"acme"),
         (b'{"event_id": 1}', b"acme"),

@@ -240,3 +240,29 @@ async def test_a_failed_publish_leaves_the_alert_unfired_until_the_next_evaluati
     clock[0] = NOW + timedelta(minutes=17)
     await proc.process([tick])
     assert [(a.kind.value, a.status.value) for a in out.alerts] == [("band_entered", "firing")]
+
+
+async def test_events_with_unknown_fields_are_folded_and_counted_per_topic() -> None:
+    proc, _table, out = processor()
+    batch = [login("a", n) | {"plan": "enterprise"} for n in range(3)]
+    await proc.process([message("logins", batch), message("logins", login("a", 9), 1)])
+    assert [h.account_id for h in out.scores] == ["a"] and not out.rejected
+    registry = proc.metrics.registry
+    assert registry.get_sample_value("healthscore_unknown_fields_total", {"topic": "logins"}) == 3
+    accepted = {"topic": "logins", "outcome": "accepted"}
+    assert registry.get_sample_value("healthscore_events_total", accepted) == 4
+
+
+async def test_strict_fields_dead_letters_events_with_unknown_fields() -> None:
+    table, out = MemoryTable(), Collected()
+    metrics = create_metrics()
+    proc = AccountProcessor(
+        load_model(), table, out, metrics, clock=lambda: NOW, strict_fields=True
+    )
+    await proc.process([message("logins", login("a", 1) | {"plan": "enterprise"})])
+    assert not out.scores
+    assert [r.detail for r in out.rejected] == ["plan: Extra inputs are not permitted"]
+    assert (
+        metrics.registry.get_sample_value("healthscore_unknown_fields_total", {"topic": "logins"})
+        is None
+    )
