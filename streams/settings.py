@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -47,6 +48,9 @@ class Settings(BaseSettings):
     web_port: int = Field(default=6066, ge=1, le=65535)
     api_token: SecretStr | None = None
     public_url: str = "http://127.0.0.1:6066"
+    # /readyz answers 503 once an input partition has gone unfetched, or has had
+    # records waiting with none processed, for this long.
+    ready_stall_seconds: float = Field(default=60.0, ge=1, le=86400)
 
     rescore_interval_seconds: float = Field(default=60.0, gt=0, le=86400)
     # Share each account's contribution to the population through health.population
@@ -83,6 +87,18 @@ class Settings(BaseSettings):
             if password:
                 values.append(unquote(password))
         return values
+
+    def api_open_beyond_loopback(self) -> bool:
+        """Whether the HTTP API answers hosts other than this one without a token."""
+        if self.api_token is not None and self.api_token.get_secret_value():
+            return False
+        host = self.web_host.strip("[]")
+        if host == "localhost":
+            return False
+        try:
+            return not ipaddress.ip_address(host).is_loopback
+        except ValueError:  # a host name: whatever it resolves to may be reachable
+            return True
 
     def alert_sink_settings(self) -> list[str]:
         """The set settings that turn an alert sink on, read as `build_sinks` reads them."""

@@ -74,6 +74,13 @@ def run_worker(settings: Settings) -> None:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     log.info("starting worker with settings %s", settings.redacted())
+    if settings.api_open_beyond_loopback():
+        log.warning(
+            "the HTTP API listens on %s without HS_API_TOKEN: anyone who reaches port %d "
+            "reads every account; set HS_API_TOKEN",
+            settings.web_host,
+            settings.web_port,
+        )
     wait_for_topics(settings)
     app = build_worker_app(settings)
     collect_garbage_less_often()

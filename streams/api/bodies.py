@@ -71,6 +71,10 @@ class Readiness(BaseModel):
     ready: bool
     tables_recovered: bool
     processing: bool
+    reason: str | None = Field(
+        default=None,
+        description="Why the worker is not ready, in one short line; null when it is.",
+    )
 
 
 class ErrorBody(BaseModel):

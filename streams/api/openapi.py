@@ -114,11 +114,16 @@ def openapi_document() -> dict[str, Any]:
         ),
         "/readyz": _operation(
             "readiness",
-            "Readiness: tables recovered and the worker processing",
+            "Readiness: tables recovered and the worker keeping up with its input",
             {
                 "200": _json(Readiness, "Ready."),
-                "503": _json(Readiness, "Not ready yet (or rebalancing)."),
+                "503": _json(
+                    Readiness,
+                    "Not ready yet, rebalancing, or stalled: an input partition not fetched, "
+                    "or records waiting and none processed, for HS_READY_STALL_SECONDS.",
+                ),
             },
+            guarded=False,
         ),
         "/metrics": _operation(
             "metrics",
@@ -189,7 +194,8 @@ def openapi_document() -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "The worker's HS_API_TOKEN. Required by every route but "
-                    "/healthz, /metrics and /openapi.json, and only when HS_API_TOKEN is set.",
+                    "/healthz, /readyz, /metrics and /openapi.json, and only when "
+                    "HS_API_TOKEN is set.",
                 }
             },
             "responses": {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -55,6 +56,23 @@ class GuardedView(View):
         return await super().dispatch(request)
 
 
+def readiness(
+    recovered: bool, processing: bool, rebalancing: bool, stalled: Callable[[], str | None]
+) -> Readiness:
+    """Ready: tables recovered, the agent started, no rebalance, and the input keeps moving."""
+    if not recovered:
+        reason: str | None = "tables not recovered yet"
+    elif not processing:
+        reason = "scoring agent not started yet"
+    elif rebalancing:
+        reason = "rebalancing"
+    else:
+        reason = stalled()
+    return Readiness(
+        ready=reason is None, tables_recovered=recovered, processing=processing, reason=reason
+    )
+
+
 def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> None:
     token = pipeline.settings.api_token
     openapi = render_openapi().encode()
@@ -67,15 +85,16 @@ def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> No
         async def get(self, request: Request) -> Any:
             return answer(self, Liveness())
 
+    # Open, like /healthz: probes carry no token, and the answer tells nothing of accounts.
     @app.page("/readyz")
-    class Readyz(Guarded):
+    class Readyz(View):
         async def get(self, request: Request) -> Any:
             # The concrete TableManager has `recovery`; its typed interface does not.
             recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
             processing = pipeline.processing.is_set()
-            ready = recovered and processing and not app.rebalancing
-            body = Readiness(ready=ready, tables_recovered=recovered, processing=processing)
-            return answer(self, body, 200 if ready else 503)
+            stalled = pipeline.progress.unready_reason
+            body = readiness(recovered, processing, app.rebalancing, stalled)
+            return answer(self, body, 200 if body.ready else 503)
 
     @app.page("/metrics")
     class Metrics(View):

@@ -55,6 +55,8 @@ class FetchWatch:
         self.clock = clock
         # Since when each unfetched partition has been seen unfetched, in a settled group.
         self._unfetched_since: dict[TP, float] = {}
+        # When each was last resumed: the next report waits a full `patience` after it.
+        self._resumed_at: dict[TP, float] = {}
 
     def _settled(self) -> bool:
         app = self.app
@@ -64,6 +66,7 @@ class FetchWatch:
         """Resume the partitions unfetched for longer than `patience`; which they were."""
         if not self._settled():
             self._unfetched_since.clear()
+            self._resumed_at.clear()
             return []
         consumer = self.app.consumer
         unfetched = {
@@ -72,13 +75,16 @@ class FetchWatch:
             if tp.topic in self.topics and self.highwater(tp) is None
         }
         now = self.clock()
-        since = self._unfetched_since
+        since, resumed = self._unfetched_since, self._resumed_at
         for tp in list(since):
             if tp not in unfetched:
                 del since[tp]
+                resumed.pop(tp, None)
         for tp in unfetched:
             since.setdefault(tp, now)
-        stuck = sorted(tp for tp, first in since.items() if now - first >= self.patience)
+        stuck = sorted(
+            tp for tp, first in since.items() if now - resumed.get(tp, first) >= self.patience
+        )
         if not stuck:
             return []
         # The app's consumer is a streams.faust_internals.ConsumerInternals.
@@ -89,10 +95,18 @@ class FetchWatch:
                 "resuming it",
                 tp.topic,
                 tp.partition,
-                now - since[tp],
+                now - resumed.get(tp, since[tp]),
                 tp in active,
                 tp in paused,
             )
-            since[tp] = now  # give the resume a full `patience` before saying so again
+            resumed[tp] = now  # give the resume a full `patience` before saying so again
         consumer.resume_partitions(stuck)
         return stuck
+
+    def longest_unfetched(self) -> tuple[TP, float] | None:
+        """The partition seen unfetched the longest at the latest check, resumes or not,
+        and for how many seconds now; None when every partition was fetched."""
+        if not self._unfetched_since:
+            return None
+        tp, first = min(self._unfetched_since.items(), key=lambda item: item[1])
+        return tp, self.clock() - first

@@ -31,6 +31,7 @@ from streams.engine.faust_internals import (
 )
 from streams.engine.fetch_watch import FetchWatch
 from streams.engine.gathering import Gathering
+from streams.engine.progress_watch import ProgressWatch
 from streams.engine.record_batches import RecordBatches, SentBatch, last_offset
 from streams.settings import Settings
 from streams.topics import (
@@ -138,6 +139,8 @@ class Pipeline:
     ticks_topic: Any
     census: Census
     population: PopulationShare
+    # Why the worker is not keeping up with its input, for /readyz.
+    progress: ProgressWatch
     processing: asyncio.Event = field(default_factory=asyncio.Event)
     rescore_queue: list[str] = field(default_factory=list)
     # Held while a batch is processed and while rows are written, so rows are
@@ -237,8 +240,23 @@ def build_pipeline(
         population=population,
         strict_fields=settings.strict_fields,
     )
+    fetch_watch = FetchWatch(app, input_names, partial(known_highwater, app))
+    progress = ProgressWatch(
+        app, input_names, partial(known_highwater, app), fetch_watch, settings.ready_stall_seconds
+    )
     pipeline = Pipeline(
-        app, settings, model, metrics, table, processor, scores, alerts, ticks, census, population
+        app,
+        settings,
+        model,
+        metrics,
+        table,
+        processor,
+        scores,
+        alerts,
+        ticks,
+        census,
+        population,
+        progress,
     )
 
     gathering = Gathering(
@@ -249,6 +267,7 @@ def build_pipeline(
     app.topics.add(inputs)
 
     async def hand_over(messages: list[Message]) -> None:
+        progress.delivered(messages)
         await fetched.send(value=messages)
 
     async def send_changelog() -> list[SentBatch]:
@@ -282,15 +301,16 @@ def build_pipeline(
         await asyncio.gather(*(sent.sent for sent in sends))
 
     app.bulk_delivery.register(set(input_names), hand_over, before_commit=write_rows)
-    fetch_watch = FetchWatch(app, input_names, partial(known_highwater, app))
 
     @app.timer(FETCH_WATCH_SECONDS, name="watch-fetches")  # type: ignore[untyped-decorator]
     async def watch_fetches() -> None:
         fetch_watch.check()
 
     async def process_batch(messages: list[Message]) -> None:
+        delivered = messages
         messages = inbox.admit(messages)
         if not messages:
+            progress.processed(delivered)
             return
         async with pipeline.busy:
             state_table.events.update(events_by_partition(app, messages))
@@ -311,6 +331,7 @@ def build_pipeline(
             for sent in await batches.send():
                 pending.add(sent.sent)
             await population.send()
+        progress.processed(delivered)
         await pending.release_when_settled(messages)
 
     @app.agent(fetched, name="score-accounts")
@@ -336,6 +357,7 @@ def build_pipeline(
     ) -> None:
         await write_rows()
         processor.forget()
+        progress.forget()
         gathering.forget_offsets()
         await asyncio.gather(*(sent.sent for sent in await send_changelog()))
         state_table.events = {}

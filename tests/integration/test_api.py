@@ -36,30 +36,13 @@ HEALTH_COLUMNS = """account_id, name, segment, region, line_of_business, csm_own
     model_version, state_version, updated_at, last_event_at"""
 
 
-class TokenWorker(WorkerProcess):
-    """A worker whose /readyz needs the bearer token, so waiting for it sends the token."""
-
-    def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"worker exited early:\n{self.tail()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", headers=AUTH, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise TimeoutError(f"worker not ready after {timeout} s:\n{self.tail()}")
-
-
 @pytest.fixture(scope="module")
 def guarded_worker(
     kafka_bootstrap: str, pg_dsn: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[WorkerProcess]:
     folder = tmp_path_factory.mktemp("guarded-worker")
-    plain = new_worker(worker_env(kafka_bootstrap, pg_dsn, folder, HS_API_TOKEN=TOKEN), folder)
-    process = TokenWorker(env=plain.env, port=plain.port, log_path=plain.log_path)
+    # Waiting for it asks /readyz without the token: the probes need none.
+    process = new_worker(worker_env(kafka_bootstrap, pg_dsn, folder, HS_API_TOKEN=TOKEN), folder)
     try:
         process.start()
         yield process
@@ -365,7 +348,7 @@ async def test_bad_query_parameters_are_400(
     assert body["error"].startswith(query.split("=")[0] + ": ")
 
 
-GUARDED = ["/accounts", "/portfolio", "/readyz", "/accounts/{account_id}"]
+GUARDED = ["/accounts", "/portfolio", "/accounts/{account_id}"]
 
 
 @pytest.mark.parametrize("route", GUARDED)
@@ -392,8 +375,21 @@ async def test_the_token_is_required_where_set(
     check_answer(document, route, granted)
 
 
-@pytest.mark.parametrize("route", ["/healthz", "/metrics", "/openapi.json"])
-async def test_liveness_metrics_and_the_document_are_open(
+async def test_the_probes_answer_without_the_token_while_accounts_need_it(
+    guarded_worker: WorkerProcess, client: httpx.AsyncClient, document: dict[str, Any]
+) -> None:
+    for probe in ("/healthz", "/readyz"):
+        response = await client.get(f"{guarded_worker.url}{probe}")
+        assert response.status_code == 200, response.text
+        check_answer(document, probe, response)
+    assert (await client.get(f"{guarded_worker.url}/readyz")).json()["reason"] is None
+    assert (await client.get(f"{guarded_worker.url}/accounts")).status_code == 401
+    assert (await client.get(f"{guarded_worker.url}/accounts", headers=AUTH)).status_code == 200
+    assert TOKEN not in guarded_worker.log_path.read_text(), "the token is never logged"
+
+
+@pytest.mark.parametrize("route", ["/healthz", "/readyz", "/metrics", "/openapi.json"])
+async def test_the_probes_metrics_and_the_document_are_open(
     route: str,
     guarded_worker: WorkerProcess,
     client: httpx.AsyncClient,

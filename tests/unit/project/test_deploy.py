@@ -211,6 +211,23 @@ def test_workers_are_a_stateful_set_with_probes_volumes_and_limits() -> None:
     assert sources <= names
 
 
+def test_the_workers_take_the_api_token_from_the_secret_and_probe_without_it() -> None:
+    (container,) = _kind("StatefulSet")["spec"]["template"]["spec"]["containers"]
+    secret = _kind("Secret")
+    assert "HS_API_TOKEN" in secret["stringData"]
+    assert {"secretRef": {"name": secret["metadata"]["name"]}} in container["envFrom"]
+    config_maps = [doc for _, doc in _manifests() if doc["kind"] == "ConfigMap"]
+    assert not any("HS_API_TOKEN" in doc.get("data", {}) for doc in config_maps)
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert "httpHeaders" not in container[probe]["httpGet"]
+
+
+def test_compose_workers_refuse_to_start_without_an_api_token() -> None:
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    for name in ("worker-1", "worker-2"):
+        assert services[name]["environment"]["HS_API_TOKEN"].startswith("${HS_API_TOKEN:?")
+
+
 def test_the_model_and_routes_in_the_config_map_are_valid(tmp_path: Path) -> None:
     config_maps = [doc for _, doc in _manifests() if doc["kind"] == "ConfigMap"]
     settings = next(doc["data"] for doc in config_maps if "HS_MODEL" in doc["data"])

@@ -102,10 +102,10 @@ def test_every_view_is_described_and_nothing_else() -> None:
     assert set(app.web.views) == set(openapi_document()["paths"])
 
 
-def test_only_liveness_metrics_and_the_document_are_open() -> None:
+def test_only_the_probes_metrics_and_the_document_are_open() -> None:
     paths = openapi_document()["paths"]
     open_routes = {path for path, item in paths.items() if item["get"].get("security") == []}
-    assert open_routes == {"/healthz", "/metrics", "/openapi.json"}
+    assert open_routes == {"/healthz", "/readyz", "/metrics", "/openapi.json"}
     for path in set(paths) - open_routes:
         assert "401" in paths[path]["get"]["responses"], path
 

@@ -114,3 +114,16 @@ def test_a_resumed_partition_is_reported_again_only_after_another_patience() -> 
     clock.now += PATIENCE / 2
     assert watch.check() == [TICKETS_0]
     assert app.consumer.resumed == [TICKETS_0, TICKETS_0]
+
+
+def test_the_longest_unfetched_partition_counts_from_first_seen_through_resumes() -> None:
+    _, highwaters, clock, watch = stalled()
+    assert watch.longest_unfetched() is None, "nothing checked yet"
+    watch.check()
+    clock.now += PATIENCE
+    assert watch.check() == [TICKETS_0]
+    clock.now += 10
+    assert watch.longest_unfetched() == (TICKETS_0, PATIENCE + 10)
+    highwaters[TICKETS_0] = 5
+    watch.check()
+    assert watch.longest_unfetched() is None
