@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -10,15 +10,7 @@ import pytest
 
 from models.events import TOPIC_EVENTS
 from models.validation import ParsedMessage, RejectReason, parse_message
-
-NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
-MAX_AGE = timedelta(days=180)
-
-
-def login(n: int, **fields: Any) -> dict[str, Any]:
-    at = (NOW - timedelta(hours=n)).isoformat()
-    event = {"event_id": f"e{n}", "account_id": "acme", "occurred_at": at, "user_id": f"u{n}"}
-    return event | fields
+from tests.unit.models.test_validation import MAX_AGE, NOW, login
 
 
 def parse(
