@@ -43,12 +43,7 @@ ALL = ""  # the key of the population of all accounts
 
 def bin_of(measure: float) -> int:
     """The bin a measure falls in."""
-    if not measure > 0:  # also NaN
-        return 0
-    if measure >= HIGH:
-        return SLOTS - 1
-    slot = int((math.log(measure) - _LOG_LOW) / _STEP) + 1
-    return max(1, min(BINS, slot))
+    return _placed(measure)[0]
 
 
 def _placed(measure: float) -> tuple[int, float]:
