@@ -249,11 +249,6 @@ def _add_ranked(signals: list[Signal], ranked: frozenset[str], measures: dict[st
             measures[key] = signal.measure
 
 
-def ranks_factors(model: HealthModel) -> bool:
-    """Whether any factor of the model is scored against the population."""
-    return bool(_plan(model).ranked)
-
-
 def ranked_factors(model: HealthModel) -> frozenset[str]:
     """The "component.factor" keys the model scores against the population."""
     return _plan(model).ranked

@@ -26,18 +26,17 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from models.model_config import HealthModel
 from models.population import Population
-from models.scoring import ranks_factors
 from models.state import AccountState
 from streams.backtest.evaluate import Horizon, evaluate
 from streams.backtest.history import Outcome, scan
-from streams.backtest.replay import replay
 from streams.backtest.samples import BacktestOptions, Sample, min_confidence, take_sample
+from streams.backtest.snapshots import take_snapshots
 
 
 @dataclass(slots=True)
@@ -67,34 +66,22 @@ def run_backtest(
     result = BacktestResult(str(path), model.version, options, lines=found.lines)
     result.first_at, result.last_at = found.first_at, found.last_at
     result.outcomes = Counter(o.status.value for o in found.outcomes)
-    eligible: list[Outcome] = []
-    if found.first_at is not None:
-        earliest = found.first_at + timedelta(days=options.min_history_days + max(options.days))
-        eligible = [o for o in found.outcomes if o.at >= earliest]
-    result.evaluated = len(eligible)
-    # Snapshot key: outcome index * len(days) + position of the horizon in days.
-    count = len(options.days)
-    schedule = sorted(
-        (o.at - timedelta(days=d), o.account_id, i * count + j)
-        for i, o in enumerate(eligible)
-        for j, d in enumerate(options.days)
-    )
-    snapshots: dict[int, Sample] = {}
-    history_start = found.first_at
-    population = Population() if ranks_factors(model) else None
 
-    def take(key: int, at: datetime, state: AccountState) -> None:
-        index, position = divmod(key, count)
-        outcome, days = eligible[index], options.days[position]
-        snapshots[key] = take_sample(
-            outcome, days, at, state, model, history_start, options, population
-        )
+    def record(
+        outcome: Outcome,
+        days: int,
+        at: datetime,
+        state: AccountState,
+        population: Population | None,
+    ) -> Sample:
+        return take_sample(outcome, days, at, state, model, found.first_at, options, population)
 
-    result.invalid, result.accounts = replay(
-        path, found, schedule, model, take, progress, population
+    taken = take_snapshots(
+        path, found, model, options.days, options.min_history_days, record, progress
     )
-    for position, days in enumerate(options.days):
-        samples = [snapshots[i * count + position] for i in range(len(eligible))]
+    result.evaluated = len(taken.eligible)
+    result.invalid, result.accounts = taken.invalid, taken.accounts
+    for days, samples in zip(options.days, taken.by_horizon, strict=True):
         result.horizons.append(evaluate(days, samples, options))
     result.seconds = time.monotonic() - started
     return result

@@ -27,6 +27,7 @@ from models.population import Population
 from models.scoring import score, signals
 from models.state import AccountState
 from streams.backtest.history import Outcome
+from streams.backtest.snapshots import days_silent
 
 Contracted = Literal["separate", "retained", "churn"]
 
@@ -95,7 +96,6 @@ def take_sample(
     health = score(state, at, model, population)
     factors = signals(state, at, model, population)
     silence = days_since_login(state, at)
-    since_start = (at - history_start).total_seconds() / 86_400 if history_start else 0.0
     return Sample(
         account_id=outcome.account_id,
         contract_id=outcome.contract_id,
@@ -113,7 +113,7 @@ def take_sample(
         measures={
             f"{s.component.value}.{s.factor}": s.measure for s in factors if s.measure is not None
         },
-        days_since_login=silence if silence is not None else max(0.0, since_start),
+        days_since_login=days_silent(silence, at, history_start),
         ever_logged_in=silence is not None,
         nps=mean_nps(state, at, model),
         behaviour=behaviour(state, at, model),

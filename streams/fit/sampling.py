@@ -19,18 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
 from models.backtest.baselines import behaviour, days_since_login
 from models.model_config import HealthModel
 from models.population import Population
-from models.scoring import ranks_factors, score, signals
+from models.scoring import score, signals
 from models.state import DAY_SECONDS, AccountState
 from streams.backtest.history import Outcome, scan
-from streams.backtest.replay import replay
 from streams.backtest.samples import BacktestOptions, is_churn, min_confidence
+from streams.backtest.snapshots import days_silent, take_snapshots
 from streams.fit.exceptions import FitError
 
 
@@ -98,8 +98,6 @@ def record(
         )
         for s in signals(state, at, model, population)
     }
-    silence = days_since_login(state, at)
-    since_start = (at - history_start).total_seconds() / DAY_SECONDS if history_start else 0.0
     return FitSample(
         account_id=outcome.account_id,
         contract_id=outcome.contract_id,
@@ -112,7 +110,7 @@ def record(
         readings=readings,
         features_baseline=_features(state, at, model.windows.baseline),
         features_recent=_features(state, at, model.windows.recent),
-        days_since_login=silence if silence is not None else max(0.0, since_start),
+        days_since_login=days_silent(days_since_login(state, at), at, history_start),
         behaviour=behaviour(state, at, model),
     )
 
@@ -124,37 +122,27 @@ def collect(
     found = scan(path)
     if found.first_at is None:
         raise FitError(f"{path} holds no valid event")
-    earliest = found.first_at + timedelta(days=options.min_history_days + max(options.days))
-    eligible = [o for o in found.outcomes if o.at >= earliest]
-    count = len(options.days)
-    schedule = sorted(
-        (o.at - timedelta(days=d), o.account_id, i * count + j)
-        for i, o in enumerate(eligible)
-        for j, d in enumerate(options.days)
+
+    def take(
+        outcome: Outcome,
+        days: int,
+        at: datetime,
+        state: AccountState,
+        population: Population | None,
+    ) -> FitSample:
+        return record(outcome, days, at, state, model, options, found.first_at, population)
+
+    taken = take_snapshots(
+        path, found, model, options.days, options.min_history_days, take, progress
     )
-    population = Population() if ranks_factors(model) else None
-    taken: dict[int, FitSample] = {}
-
-    def take(key: int, at: datetime, state: AccountState) -> None:
-        index, position = divmod(key, count)
-        taken[key] = record(
-            eligible[index],
-            options.days[position],
-            at,
-            state,
-            model,
-            options,
-            found.first_at,
-            population,
-        )
-
-    invalid, accounts = replay(path, found, schedule, model, take, progress, population)
+    # Outcome by outcome, each at every horizon in turn.
+    by_outcome = zip(*taken.by_horizon, strict=True)
     return Collected(
-        samples=[taken[key] for key in sorted(taken)],
+        samples=[sample for horizons in by_outcome for sample in horizons],
         outcomes=len(found.outcomes),
-        evaluated=len(eligible),
+        evaluated=len(taken.eligible),
         lines=found.lines,
-        invalid=invalid,
-        accounts=accounts,
+        invalid=taken.invalid,
+        accounts=taken.accounts,
         first_at=found.first_at,
     )
