@@ -8,7 +8,8 @@ PostgreSQL), `alert_delivery` (`health.alerts` to the sinks) and
 Beside them: the state table's rows (`account_entry`), the processor's outputs
 on Kafka (`kafka_outputs`), the population's records (`population_records`,
 `population_share`), dead letters (`dead_letters`, `dead_letter_sender`) and
-per-band gauges (`census`).
+per-band gauges (`census`), and which accounts the re-evaluation timer asks
+for (`rescore`).
 
 Imports: `models`, `sinks`, `streams.engine` and streams' top-level modules
 (`app`, `settings`, `topics`, `kafka_client`). Never `streams.api`,

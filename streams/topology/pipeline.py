@@ -13,8 +13,6 @@ from functools import partial
 from typing import Any
 
 import faust
-import orjson
-from aiokafka.partitioner import murmur2
 from faust.types import TP, EventT, Message
 
 from models.model_config import HealthModel
@@ -48,6 +46,7 @@ from streams.topology.dead_letters import header_pairs
 from streams.topology.kafka_outputs import KafkaOutputs
 from streams.topology.population_share import PopulationShare
 from streams.topology.processor import AccountProcessor, RawMessage
+from streams.topology.rescore import RESCORE_PER_INTERVAL, RESCORE_STEPS, request_rescores
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +62,7 @@ GATHER_POLL_SECONDS = 0.02
 ROWS_PER_TURN = 250
 # Fetches waiting for the agent; beyond that the consumer's fetch loop waits.
 FETCHES_QUEUED = 8
-TICK_CHUNK = 500
 FETCH_WATCH_SECONDS = 15.0
-# Up to 5,000 accounts re-evaluated per HS_RESCORE_INTERVAL_SECONDS, in ten
-# steps: one burst of 5,000 evaluations would hold up fresh events for ~1 s.
-RESCORE_PER_INTERVAL = 5_000
-RESCORE_STEPS = 10
 # Kafka compacts only closed segments, and the default segment is 1 GiB: a new
 # worker would replay every write since the topic began. Small segments keep
 # the changelog near one row per account, so replay time follows the number
@@ -174,11 +168,6 @@ def events_by_partition(app: faust.App, messages: list[Message]) -> dict[int, Ev
                 message.key, message.value, message.headers, message
             )
     return events
-
-
-def partition_of(account_id: str, partitions: int) -> int:
-    """The partition Kafka's default (murmur2) partitioner gives this key."""
-    return int(murmur2(account_id.encode()) & 0x7FFFFFFF) % partitions
 
 
 def known_highwater(app: faust.App, tp: TP) -> int | None:
@@ -368,45 +357,3 @@ def build_pipeline(
         await request_rescores(pipeline, RESCORE_PER_INTERVAL // RESCORE_STEPS)
 
     return pipeline
-
-
-def owned_partitions(pipeline: Pipeline) -> set[int]:
-    ticks = pipeline.settings.topic(TICKS)
-    return {tp.partition for tp in pipeline.app.consumer.assignment() if tp.topic == ticks}
-
-
-async def request_rescores(pipeline: Pipeline, slice_size: int = RESCORE_PER_INTERVAL) -> int:
-    """Ask this worker's partitions to re-evaluate the next slice of its accounts.
-
-    Silence is a signal: scores decay with time alone. Each run takes the next
-    `slice_size` accounts of a pass over all of the worker's accounts, so the
-    cost is bounded and spread; only real changes are published. Accounts
-    whose alerts wait on the clock (a pending `for`) are taken on every run,
-    so they fire on time however long the pass. Requests go through the ticks
-    topic, because table writes need an event of the account's partition.
-    """
-    owned = owned_partitions(pipeline)
-    pipeline.census.keep(owned)
-    pipeline.census.publish(pipeline.metrics)
-    if not owned:
-        return 0
-    partitions = pipeline.settings.partitions
-    if not pipeline.rescore_queue:
-        pipeline.rescore_queue.extend(
-            key for key in list(pipeline.table.keys()) if partition_of(key, partitions) in owned
-        )
-    watched = pipeline.processor.watched
-    for account_id in [a for a in watched if partition_of(a, partitions) not in owned]:
-        watched.discard(account_id)
-    chosen = list(dict.fromkeys([*watched, *pipeline.rescore_queue[:slice_size]]))
-    del pipeline.rescore_queue[:slice_size]
-    by_partition: dict[int, list[str]] = {}
-    for account_id in chosen:
-        by_partition.setdefault(partition_of(account_id, partitions), []).append(account_id)
-    for partition, ids in by_partition.items():
-        if partition not in owned:
-            continue
-        for start in range(0, len(ids), TICK_CHUNK):
-            chunk = ids[start : start + TICK_CHUNK]
-            await pipeline.ticks_topic.send(value=orjson.dumps(chunk), partition=partition)
-    return len(chosen)
