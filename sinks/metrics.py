@@ -18,6 +18,7 @@ class Metrics:
     events: Counter
     dlq_messages: Counter
     unknown_fields: Counter
+    repartitioned: Counter
     event_lag: Histogram
     scores_computed: Counter
     score_changes: Counter
@@ -55,6 +56,13 @@ def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
             "healthscore_unknown_fields_total",
             "Input events accepted with fields the contract does not name, which were "
             "ignored, by topic (events, not fields; HS_STRICT_FIELDS=true rejects them).",
+            ["topic"],
+            registry=reg,
+        ),
+        repartitioned=Counter(
+            "healthscore_repartitioned_messages_total",
+            "Input messages that arrived on a partition other than their key's (murmur2) "
+            "partition and were sent on to it through the internal repartition topic, by topic.",
             ["topic"],
             registry=reg,
         ),

@@ -24,6 +24,12 @@ DLQ = "health.dlq"
 TICKS = "health.ticks"
 # Internal: each account's contribution to the population (streams.topology.population_records).
 POPULATION = "health.population"
+# Internal: input messages that arrived on a partition other than their key's,
+# on their way to the right one (streams.topology.repartition).
+REPARTITION = "health.repartition"
+# Topics the scoring agent reads, whose partition p holds the accounts of the
+# table's partition p: they must all have HS_PARTITIONS partitions.
+CO_PARTITIONED = (*INPUT_TOPICS, TICKS, REPARTITION)
 
 COMPACTED = frozenset({"accounts", SCORES, POPULATION})
 
@@ -44,6 +50,10 @@ class TopicsNotReadyError(HealthscoreError):
     """Created topics did not show up in the broker's metadata in time."""
 
 
+class PartitionCountError(HealthscoreError):
+    """Topics the scoring agent reads together have other partition counts than HS_PARTITIONS."""
+
+
 @dataclass(frozen=True)
 class TopicSpec:
     name: str
@@ -53,7 +63,7 @@ class TopicSpec:
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     specs = []
-    names = [*INPUT_TOPICS, SCORES, ALERTS, DLQ, TICKS]
+    names = [*INPUT_TOPICS, SCORES, ALERTS, DLQ, TICKS, REPARTITION]
     if settings.population_sharing:
         names.append(POPULATION)
     for name in names:
@@ -67,11 +77,17 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
-    """Create the contract's topics that do not exist yet; return the names created."""
+    """Create the contract's topics that do not exist yet, and check that the ones
+    read together have HS_PARTITIONS partitions; return the names created."""
     admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
+        co_partitioned = [settings.topic(name) for name in CO_PARTITIONED]
+        present = [name for name in co_partitioned if name in existing]
+        if present:
+            counts = await partition_counts(admin, present)
+            check_partition_counts(counts, settings.partitions)
         wanted = [spec for spec in topic_specs(settings) if spec.name not in existing]
         if not wanted:
             return []
@@ -118,3 +134,30 @@ async def _wait_until_served(
         if asyncio.get_running_loop().time() > deadline:
             raise TopicsNotReadyError(f"topics not served after {within:.0f} s: {names}")
         await asyncio.sleep(0.2)
+
+
+async def partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
+    described = await admin.describe_topics(names)
+    return {topic["topic"]: len(topic["partitions"]) for topic in described}
+
+
+def check_partition_counts(counts: dict[str, int], partitions: int) -> None:
+    """Raise, in one line, if topics read together differ in partition count from
+    HS_PARTITIONS: an account's events on two of them would then be hashed to
+    different partitions, and its state split between workers."""
+    wrong = {name: count for name, count in counts.items() if count != partitions}
+    if not wrong:
+        return
+    found = ", ".join(f"{name} has {count}" for name, count in sorted(wrong.items()))
+    seen = set(counts.values())
+    if len(seen) == 1:
+        (only,) = seen
+        hint = f"set HS_PARTITIONS={only} to match them"
+    else:
+        hint = (
+            "give them one count and set HS_PARTITIONS to it "
+            "(kafka-topics.sh --alter adds partitions, none can be removed)"
+        )
+    raise PartitionCountError(
+        f"input topics must all have HS_PARTITIONS={partitions} partitions, but {found}; {hint}"
+    )

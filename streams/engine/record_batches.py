@@ -54,15 +54,18 @@ class RecordBatches:
             available = cluster.available_partitions_for_topic(topic)
             partition: int = self._partitioner(key, sorted(partitions), list(available or ()))
             return partition
-        # What DefaultPartitioner does, with the hash kept: murmur2 is pure
-        # Python (~4 µs a key), and a worker publishes for the same accounts.
+        ordered: list[int] = sorted(partitions)
+        return ordered[self.key_hash(key) % len(ordered)]
+
+    def key_hash(self, key: bytes) -> int:
+        """The key's positive murmur2 hash, as DefaultPartitioner takes it, kept:
+        murmur2 is pure Python (~4 µs a key), and a worker sees the same accounts."""
         hashed: int | None = self._hashes.get(key)
         if hashed is None:
             if len(self._hashes) >= HASHES_KEPT:
                 self._hashes.clear()
             hashed = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
-        ordered: list[int] = sorted(partitions)
-        return ordered[hashed % len(ordered)]
+        return hashed
 
     def append(
         self,

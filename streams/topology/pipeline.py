@@ -37,6 +37,7 @@ from streams.topics import (
     DLQ,
     INPUT_TOPICS,
     POPULATION,
+    REPARTITION,
     SCORES,
     TICKS,
     TOPIC_MAX_MESSAGE_BYTES,
@@ -46,6 +47,7 @@ from streams.topology.dead_letters import header_pairs
 from streams.topology.kafka_outputs import KafkaOutputs
 from streams.topology.population_share import PopulationShare
 from streams.topology.processor import AccountProcessor, RawMessage
+from streams.topology.repartition import Repartition, origin_of
 from streams.topology.rescore import RESCORE_PER_INTERVAL, RESCORE_STEPS, request_rescores
 
 log = logging.getLogger(__name__)
@@ -188,9 +190,11 @@ def raw_topic(app: faust.App, *names: str) -> faust.TopicT:
 def build_pipeline(
     app: HealthscoreApp, settings: Settings, model: HealthModel, metrics: Metrics
 ) -> Pipeline:
-    input_names = {settings.topic(name): name for name in INPUT_TOPICS}
+    event_topics = {settings.topic(name): name for name in INPUT_TOPICS}
+    input_names = dict(event_topics)
     ticks_name = settings.topic(TICKS)
     input_names[ticks_name] = TICKS
+    input_names[settings.topic(REPARTITION)] = REPARTITION
     inputs = raw_topic(app, *input_names)
     scores = raw_topic(app, settings.topic(SCORES))
     alerts = raw_topic(app, settings.topic(ALERTS))
@@ -211,6 +215,10 @@ def build_pipeline(
     # without holding up the agent, and waits for exactly those.
     changelog_batches = RecordBatches(aiokafka_producer(app.producer))
     state_table = FaustStateTable(table, changelog_batches)
+    # Copies of misrouted messages are outputs of their batch: its acks wait for them.
+    repartition = Repartition(
+        batches, settings.topic(REPARTITION), settings.partitions, event_topics, metrics
+    )
     census = Census()
     # Population records apart from the outputs: their sends are advisory, and
     # none of them holds up a batch's offsets (streams.topology.population_share).
@@ -302,26 +310,27 @@ def build_pipeline(
             progress.processed(delivered)
             return
         async with pipeline.busy:
-            state_table.events.update(events_by_partition(app, messages))
-            await processor.process(
-                [
-                    RawMessage(
-                        topic=input_names[message.topic],
-                        full_topic=message.topic,
-                        partition=message.partition,
-                        offset=message.offset,
-                        key=message.key,
-                        value=message.value,
-                        headers=header_pairs(message.headers),
-                    )
-                    for message in messages
-                ]
-            )
+            home = repartition.keep_home(messages)
+            state_table.events.update(events_by_partition(app, home))
+            await processor.process([raw_message(message) for message in home])
             for sent in await batches.send():
                 pending.add(sent.sent)
             await population.send()
         progress.processed(delivered)
         await pending.release_when_settled(messages)
+
+    def raw_message(message: Message) -> RawMessage:
+        headers = header_pairs(message.headers)
+        topic = input_names[message.topic]
+        return RawMessage(
+            topic=origin_of(headers) if topic == REPARTITION else topic,
+            full_topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            key=message.key,
+            value=message.value,
+            headers=headers,
+        )
 
     @app.agent(fetched, name="score-accounts")
     async def score_accounts(stream: faust.StreamT[list[Message]]) -> None:

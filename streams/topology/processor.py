@@ -33,7 +33,7 @@ from models.scoring import ranked_factors, score, score_with_measures
 from models.state import apply_events
 from models.validation import Rejection, RejectReason, parse_message
 from sinks.metrics import HistogramTally, Metrics
-from streams.topics import TICKS
+from streams.topics import REPARTITION, TICKS
 from streams.topology.account_entry import AccountEntry, EntryCache, json_bytes
 from streams.topology.population_share import PopulationShare
 
@@ -220,6 +220,10 @@ class AccountProcessor:
             if message.topic == TICKS:
                 self._take_ticks(message, touched)
                 continue
+            if message.topic == REPARTITION:  # a copy that does not say where from
+                await self._reject_orphan(message)
+                outcomes[(message.topic, "rejected")] += 1
+                continue
             try:
                 await self._fold(message, now, touched, outcomes)
             except Exception as exc:
@@ -305,6 +309,12 @@ class AccountProcessor:
             outcomes[(message.topic, "accepted")] += accepted
         if accepted < len(parsed.events):
             outcomes[(message.topic, "duplicate")] += len(parsed.events) - accepted
+
+    async def _reject_orphan(self, message: RawMessage) -> None:
+        detail = "a record on the repartition topic without a header naming its input topic"
+        rejection = Rejection(RejectReason.PROCESSING_ERROR, detail, message.value)
+        await self.outputs.reject(message, rejection)
+        self.metrics.dlq_messages.labels(message.topic, rejection.reason.value).inc()
 
     async def _dead_letter(self, message: RawMessage, exc: Exception) -> None:
         """A message the worker failed on (a bug) is kept in the DLQ, never fatal.

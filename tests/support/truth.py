@@ -143,8 +143,11 @@ def comparable(state: AccountState) -> dict[str, Any]:
     return data
 
 
-async def read_changelog(bootstrap: str, topic: str, partitions: int) -> dict[str, AccountState]:
-    """The latest table row per account in the changelog, read to its current end."""
+async def changelog_rows(
+    bootstrap: str, topic: str, partitions: int
+) -> dict[str, dict[int, bytes | None]]:
+    """The latest table row of each account in each changelog partition that has
+    one, read to the current end. An account whose state split has two."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None
     )
@@ -154,17 +157,25 @@ async def read_changelog(bootstrap: str, topic: str, partitions: int) -> dict[st
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
-        rows: dict[str, bytes | None] = {}
+        rows: dict[str, dict[int, bytes | None]] = {}
         while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
             batches = await consumer.getmany(timeout_ms=500)
-            for records in batches.values():
+            for tp, records in batches.items():
                 for record in records:
-                    rows[orjson.loads(record.key)] = record.value
+                    rows.setdefault(orjson.loads(record.key), {})[tp.partition] = record.value
     finally:
         await consumer.stop()
+    return rows
+
+
+async def read_changelog(bootstrap: str, topic: str, partitions: int) -> dict[str, AccountState]:
+    """The latest table row per account in the changelog, read to its current end
+    (of a split account, the row of its highest partition)."""
+    rows = await changelog_rows(bootstrap, topic, partitions)
+    latest = {account: by_partition[max(by_partition)] for account, by_partition in rows.items()}
     return {
         account: AccountEntry.load(value, account).state
-        for account, value in rows.items()
+        for account, value in latest.items()
         if value is not None
     }
 

@@ -12,6 +12,7 @@ from models.health import Health
 from models.model_config import load_model
 from models.validation import Rejection
 from sinks.metrics import create_metrics
+from streams.topics import REPARTITION
 from streams.topology.account_entry import AccountEntry, EntryCache
 from streams.topology.processor import AccountProcessor, RawMessage
 
@@ -173,6 +174,18 @@ async def test_bad_messages_are_rejected_without_stopping_the_batch() -> None:
     assert [r.reason.value for r in out.rejected] == ["invalid_json"]
     proc.write_rows()
     assert "a" in table.rows
+
+
+async def test_a_repartitioned_copy_that_does_not_say_its_topic_goes_to_the_dlq() -> None:
+    proc, table, out = processor()
+    orphan = RawMessage(
+        REPARTITION, "p.health.repartition", 1, 4, b"a", orjson.dumps(login("a", 1)), []
+    )
+    await proc.process([orphan, message("logins", login("b", 1))])
+    assert [r.reason.value for r in out.rejected] == ["processing_error"]
+    assert [h.account_id for h in out.scores] == ["b"]
+    proc.write_rows()
+    assert "a" not in table.rows
 
 
 async def test_the_state_survives_the_cache_being_dropped() -> None:
