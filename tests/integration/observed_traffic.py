@@ -8,6 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
+from aiokafka.partitioner import murmur2
+
+from tests.support.kafka_io import produce
+from tests.support.worker import WorkerProcess
 
 
 @dataclass(frozen=True)
@@ -116,3 +120,18 @@ def malformed(account: str) -> dict[str, list[bytes]]:
             )
         ],
     }
+
+
+async def send_odd_login(bootstrap: str, worker: WorkerProcess, account: str) -> None:
+    partition, message = odd_login(account, int(worker.env["HS_PARTITIONS"]))
+    topic = worker.env["HS_TOPIC_PREFIX"] + "logins"
+    await produce(bootstrap, topic, [message], partition=partition)
+
+
+def odd_login(account: str, partitions: int) -> tuple[int, tuple[bytes, bytes]]:
+    """A login as producers in the wild send it: with a field the contract does not
+    name, on another partition than its key's murmur2 one; (partition, message)."""
+    key = account.encode()
+    home = (murmur2(key) & 0x7FFFFFFF) % partitions
+    value = orjson.dumps(event(account, user_id="u-odd", plan="enterprise"))
+    return (home + 1) % partitions, (key, value)

@@ -33,6 +33,7 @@ from tests.integration.observed_traffic import (
     healthy_events,
     malformed,
     profile,
+    send_odd_login,
     unhealthy_events,
 )
 from tests.integration.sink_receiver import Receiver, Reply
@@ -267,6 +268,7 @@ async def traffic(
     for topic, values in malformed(last).items():
         wave_one.setdefault(topic, []).extend((last.encode(), v) for v in values)
     await send(kafka_bootstrap, observed_worker, wave_one)
+    await send_odd_login(kafka_bootstrap, observed_worker, last)
 
     connection = await asyncpg.connect(pg_dsn)
     try:
@@ -287,6 +289,7 @@ async def traffic(
             for topic, values in malformed(account).items():
                 wave_two.setdefault(topic, []).extend((account.encode(), v) for v in values)
         await send(kafka_bootstrap, observed_worker, wave_two)
+        await send_odd_login(kafka_bootstrap, observed_worker, unhealthy[0])
 
         async def scored() -> bool:
             n = await connection.fetchval(

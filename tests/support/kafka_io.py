@@ -17,12 +17,15 @@ async def produce(
     topic: str,
     messages: Sequence[tuple[bytes | None, bytes]],
     headers: list[tuple[str, bytes]] | None = None,
+    partition: int | None = None,
 ) -> None:
+    """Send `messages` and wait until the broker has them all; to `partition` if
+    given, else where the default (murmur2) partitioner puts each key."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=10 * 1024 * 1024)
     await producer.start()
     try:
         sent = [
-            await producer.send(topic, value=value, key=key, headers=headers)
+            await producer.send(topic, value=value, key=key, headers=headers, partition=partition)
             for key, value in messages
         ]
         await asyncio.gather(*sent)

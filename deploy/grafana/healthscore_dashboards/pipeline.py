@@ -111,6 +111,23 @@ def pipeline() -> Json:
     )
     g.add(
         timeseries(
+            "Re-routed messages and ignored fields",
+            [
+                prom(
+                    rate("healthscore_repartitioned_messages_total", "topic"), "re-routed {{topic}}"
+                ),
+                prom(rate("healthscore_unknown_fields_total", "topic"), "unknown fields {{topic}}"),
+            ],
+            description="Messages that arrived on another partition than their key's (another "
+            "partitioner than murmur2) and were re-routed through health.repartition; events "
+            "whose fields the contract does not name were ignored.",
+            unit="ops",
+        ),
+        12,
+        8,
+    )
+    g.add(
+        timeseries(
             "Scores computed and published",
             [
                 prom(
