@@ -45,6 +45,11 @@ def test_every_runtime_dependency_is_pinned_to_one_version() -> None:
     assert [str(r) for r in _requirements() if _exact(r) is None] == []
 
 
+def test_the_build_tools_an_isolated_install_fetches_are_pinned_to_one_version() -> None:
+    build = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    assert [line for line in build if _exact(Requirement(line)) is None] == []
+
+
 def test_the_locks_hold_each_runtime_pin_at_its_version() -> None:
     for lock in (RUNTIME_LOCK, DEV_LOCK):
         locked = _locked(lock)
