@@ -33,7 +33,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ACCOUNTS = 6
 HEALTH_COLUMNS = """account_id, name, segment, region, line_of_business, csm_owner,
     lifecycle_stage, arr, renewal_date, score, band, confidence, components, drivers,
-    model_version, state_version, updated_at, last_event_at"""
+    model_version, state_version, updated_at, last_event_at, lifecycle"""
 
 
 @pytest.fixture(scope="module")
@@ -280,20 +280,28 @@ async def test_portfolio_sums_equal_the_sql_aggregates(
     client: httpx.AsyncClient,
     document: dict[str, Any],
 ) -> None:
+    # The bands hold the active portfolio: churned accounts (other tests may have
+    # some) are counted apart.
+    active = "FROM account_health WHERE lifecycle_status IS DISTINCT FROM 'churned'"
+
     async def aggregates() -> dict[str, Any]:
-        total = await db.fetchval("SELECT count(*) FROM account_health")
+        total = await db.fetchval(f"SELECT count(*) {active}")
         bands = await db.fetch(
-            "SELECT band, count(*) AS n, coalesce(sum(arr), 0) AS arr"
-            " FROM account_health GROUP BY band"
+            f"SELECT band, count(*) AS n, coalesce(sum(arr), 0) AS arr {active} GROUP BY band"
         )
         cells = await db.fetch(
             "SELECT coalesce(segment, 'unknown') AS segment, band, count(*) AS n,"
-            " coalesce(sum(arr), 0) AS arr FROM account_health GROUP BY 1, 2"
+            f" coalesce(sum(arr), 0) AS arr {active} GROUP BY 1, 2"
+        )
+        churned = await db.fetchrow(
+            "SELECT count(*) AS n, coalesce(sum(arr_lost), 0) AS arr_lost FROM account_health"
+            " WHERE lifecycle_status = 'churned'"
         )
         return {
             "accounts": total,
             "bands": {r["band"]: (r["n"], r["arr"]) for r in bands},
             "segments": {(r["segment"], r["band"]): (r["n"], r["arr"]) for r in cells},
+            "churned": (churned["n"], churned["arr_lost"]),
         }
 
     def counts(body: dict[str, Any]) -> dict[str, Any]:
@@ -330,6 +338,11 @@ async def test_portfolio_sums_equal_the_sql_aggregates(
     for key, tally in cells.items():
         n, arr = sql["segments"][key]
         assert (tally["accounts"], tally["arr"]) == (n, pytest.approx(arr)), key
+    churned = body["churned"]
+    assert (churned["accounts"], churned["arr_lost"]) == (
+        sql["churned"][0],
+        pytest.approx(sql["churned"][1]),
+    )
     mine = body["segments"][seeded.segment]
     assert sum(t["accounts"] for t in mine.values()) == ACCOUNTS
     assert sum(t["arr"] for t in mine.values()) == sum(a or 0.0 for a in seeded.arr.values())
@@ -348,7 +361,7 @@ async def test_bad_query_parameters_are_400(
     assert body["error"].startswith(query.split("=")[0] + ": ")
 
 
-GUARDED = ["/accounts", "/portfolio", "/accounts/{account_id}"]
+GUARDED = ["/accounts", "/portfolio", "/portfolio/lifecycle", "/accounts/{account_id}"]
 
 
 @pytest.mark.parametrize("route", GUARDED)

@@ -36,6 +36,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from models.events import TOPIC_EVENTS
+from models.health import Health
+from models.model_config import HealthModel
+from models.scoring import score
+from models.state import AccountState, apply_event, new_state
+
 # The last event is at +50: the history is over by then.
 LAST_OFFSET = 50
 PROFILE_ARR = {
@@ -201,3 +207,20 @@ def lifecycle_history(
     h.logins("slow_return", list(range(6, LAST_OFFSET + 1, 4)))
     h.renewal("slow_return", 20, "c2", "contracted", 3_000, 2_000)
     return h.events
+
+
+def folded_history(anchor: date, now: datetime, model: HealthModel) -> dict[str, AccountState]:
+    """Each account's state once the whole history is folded in at `now`."""
+    states: dict[str, AccountState] = {}
+    for topic, events in lifecycle_history(anchor).items():
+        for data in events:
+            event = TOPIC_EVENTS[topic].model_validate(data)
+            state = states.setdefault(event.account_id, new_state(event.account_id))
+            if not apply_event(state, event, model, now):
+                raise ValueError(f"{data} was not folded in")
+    return states
+
+
+def scored_history(anchor: date, now: datetime, model: HealthModel) -> dict[str, Health]:
+    """Each account's health at `now`, by account id."""
+    return {a: score(s, now, model) for a, s in folded_history(anchor, now, model).items()}

@@ -7,16 +7,16 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from models.events import TOPIC_EVENTS, Event
 from models.health import Health
 from models.lifecycle.figures import churn_figures
 from models.scoring import score
-from models.state import AccountState, apply_event, new_state, prune, utc_day
+from models.state import AccountState, prune, utc_day
 from tests.support.lifecycle_history import (
     EXPECTED_LIFECYCLES,
     LAST_OFFSET,
     expected_answer,
-    lifecycle_history,
+    folded_history,
+    scored_history,
 )
 from tests.unit.models.test_model_factories import MODEL
 
@@ -24,19 +24,12 @@ ANCHOR = date(2025, 4, 1)  # Q2; the churns before it are Q1's
 NOW = datetime.combine(ANCHOR + timedelta(days=LAST_OFFSET + 5), time(9), UTC)
 
 
-def folded(anchor: date = ANCHOR, now: datetime = NOW) -> dict[str, AccountState]:
-    """Each account's state once the whole history is folded in."""
-    states: dict[str, AccountState] = {}
-    for topic, events in lifecycle_history(anchor).items():
-        for data in events:
-            event: Event = TOPIC_EVENTS[topic].model_validate(data)
-            state = states.setdefault(event.account_id, new_state(event.account_id))
-            assert apply_event(state, event, MODEL, now)
-    return states
+def folded() -> dict[str, AccountState]:
+    return folded_history(ANCHOR, NOW, MODEL)
 
 
-def healths(now: datetime = NOW) -> dict[str, Health]:
-    return {account: score(state, now, MODEL) for account, state in folded().items()}
+def healths() -> dict[str, Health]:
+    return scored_history(ANCHOR, NOW, MODEL)
 
 
 @pytest.mark.parametrize("account", sorted(EXPECTED_LIFECYCLES))
