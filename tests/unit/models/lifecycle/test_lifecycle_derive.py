@@ -6,9 +6,11 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from models.health import Health
 from models.lifecycle.derive import account_lifecycle
-from models.lifecycle.status import Lifecycle, LifecycleStatus, ResurrectedBy
+from models.lifecycle.status import NEVER_CHURNED, Lifecycle, LifecycleStatus, ResurrectedBy
 from models.model_config import HealthModel
+from models.scoring import score
 from models.state import AccountState
 from tests.unit.models.test_model_factories import MODEL, T0, ago, build, login, renewal
 
@@ -141,3 +143,11 @@ def test_the_outcome_ledger_keeps_the_latest_outcomes_up_to_its_cap() -> None:
     assert len(state.outcomes) <= cap
     newest = max(int(r[0]) for r in state.outcomes.values())
     assert newest == int(ago(150 - (cap + 4) * 2).timestamp())
+
+
+def test_a_health_published_before_lifecycles_were_tracked_validates_as_never_churned() -> None:
+    stored = score(build([churn("c1", 10)]), T0, MODEL).model_dump(mode="json")
+    assert stored["lifecycle"]["status"] == "churned"
+    del stored["lifecycle"]
+    old = Health.model_validate_json(json.dumps(stored))
+    assert old.lifecycle is None and old.current_lifecycle == NEVER_CHURNED
