@@ -8,23 +8,25 @@ with HS_API_TOKEN and owning none of them, answers for them from PostgreSQL.
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import asyncpg
 import httpx
-import orjson
 import pytest
 
 from streams.api.openapi import DOCUMENT
 from tests.integration.api_accounts import Seeded, ago, event, healthy, in_days, unhealthy
 from tests.integration.api_answers import as_answer, parsed, settled
-from tests.support.kafka_io import produce
 from tests.support.openapi import check_answer, load_document
-from tests.support.worker import WorkerProcess, new_worker, worker_env
+from tests.support.worker import (
+    WorkerProcess,
+    new_worker,
+    send_batches,
+    wait_until,
+    worker_env,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -73,27 +75,6 @@ def document() -> dict[str, Any]:
 # --- the accounts -------------------------------------------------------------------------
 
 
-async def send(bootstrap: str, worker: WorkerProcess, per_topic: dict[str, list[Any]]) -> None:
-    """Per topic, one batch message (a JSON array) per account."""
-    prefix = worker.env["HS_TOPIC_PREFIX"]
-    for topic, events in per_topic.items():
-        by_account: dict[str, list[dict[str, Any]]] = {}
-        for e in events:
-            by_account.setdefault(e["account_id"], []).append(e)
-        messages = [(a.encode(), orjson.dumps(batch)) for a, batch in by_account.items()]
-        await produce(bootstrap, prefix + topic, messages)
-
-
-async def wait_until(
-    check: Callable[[], Awaitable[bool]], what: str, worker: WorkerProcess
-) -> None:
-    deadline = time.monotonic() + 90
-    while not await check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}; worker log:\n{worker.tail(40)}")
-        await asyncio.sleep(0.5)
-
-
 @pytest.fixture(scope="module")
 async def seeded(worker: WorkerProcess, kafka_bootstrap: str, db: asyncpg.Connection) -> Seeded:
     run = uuid.uuid4().hex[:8]
@@ -118,7 +99,7 @@ async def seeded(worker: WorkerProcess, kafka_bootstrap: str, db: asyncpg.Connec
         )
         for i, a in enumerate(accounts)
     ]
-    await send(kafka_bootstrap, worker, {"accounts": profiles})
+    await send_batches(kafka_bootstrap, worker, {"accounts": profiles})
 
     async def profiled() -> bool:
         n = await db.fetchval("SELECT count(*) FROM account_health WHERE segment = $1", segment)
@@ -131,7 +112,7 @@ async def seeded(worker: WorkerProcess, kafka_bootstrap: str, db: asyncpg.Connec
         build = unhealthy if account in unhealthy_ones else healthy
         for topic, topic_events in build(account).items():
             events.setdefault(topic, []).extend(topic_events)
-    await send(kafka_bootstrap, worker, events)
+    await send_batches(kafka_bootstrap, worker, events)
 
     async def scored() -> bool:
         rows = await db.fetch(

@@ -11,20 +11,17 @@ are open churns: they resolve with reason `churned`.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
-import orjson
 import pytest
 
 from tests.integration.conftest import fast_alert_model
-from tests.support.kafka_io import produce
 from tests.support.lifecycle_history import (
     EXPECTED_LIFECYCLES,
     IN_THE_BANDS,
@@ -35,7 +32,13 @@ from tests.support.lifecycle_history import (
 )
 from tests.support.openapi import check_answer, load_document
 from tests.support.servers import scratch_database
-from tests.support.worker import WorkerProcess, new_worker, worker_env
+from tests.support.worker import (
+    WorkerProcess,
+    new_worker,
+    send_batches,
+    wait_until,
+    worker_env,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -86,27 +89,6 @@ async def db(own_database: str) -> AsyncIterator[asyncpg.Connection]:
         await connection.close()
 
 
-async def send(bootstrap: str, worker: WorkerProcess, per_topic: dict[str, list[Any]]) -> None:
-    """Profiles first, then one batch message per account and topic."""
-    prefix = worker.env["HS_TOPIC_PREFIX"]
-    for topic in sorted(per_topic, key=lambda t: t != "accounts"):
-        by_account: dict[str, list[dict[str, Any]]] = {}
-        for event in per_topic[topic]:
-            by_account.setdefault(event["account_id"], []).append(event)
-        messages = [(a.encode(), orjson.dumps(batch)) for a, batch in by_account.items()]
-        await produce(bootstrap, prefix + topic, messages)
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], what: str, worker: WorkerProcess
-) -> None:
-    deadline = time.monotonic() + 90
-    while not await check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}; worker log:\n{worker.tail(40)}")
-        await asyncio.sleep(0.5)
-
-
 def expected_status(account: str) -> str:
     return EXPECTED_LIFECYCLES[account.removeprefix(PREFIX)].status
 
@@ -120,14 +102,14 @@ async def history(
 ) -> None:
     events = lifecycle_history(ANCHOR, PREFIX)
     for worker in (stored_worker, table_worker):
-        await send(kafka_bootstrap, worker, events)
+        await send_batches(kafka_bootstrap, worker, events)
 
     async def stored() -> bool:
         rows = await db.fetch("SELECT account_id, lifecycle_status FROM account_health")
         found = {r["account_id"]: r["lifecycle_status"] for r in rows}
         return found == {a: expected_status(a) for a in ACCOUNTS.values()}
 
-    await eventually(stored, "the lifecycles never reached account_health", stored_worker)
+    await wait_until(stored, "the lifecycles never reached account_health", stored_worker)
 
     async def scored() -> bool:
         async with httpx.AsyncClient(timeout=5) as client:
@@ -138,7 +120,7 @@ async def history(
                     return False
         return True
 
-    await eventually(scored, "the table-only worker never scored the history", table_worker)
+    await wait_until(scored, "the table-only worker never scored the history", table_worker)
 
 
 def without_prefix(figures: dict[str, Any]) -> dict[str, Any]:
@@ -230,7 +212,7 @@ async def test_an_account_that_churns_resolves_its_open_alerts_with_reason_churn
         return {"event_id": uuid.uuid4().hex, "account_id": account, "occurred_at": at, **fields}
 
     due = (today + timedelta(days=20)).date().isoformat()
-    await send(
+    await send_batches(
         kafka_bootstrap,
         stored_worker,
         {
@@ -255,14 +237,14 @@ async def test_an_account_that_churns_resolves_its_open_alerts_with_reason_churn
     async def firing() -> bool:
         return await kinds("firing") >= {"band_entered", "renewal_risk"}
 
-    await eventually(firing, "the unhealthy account never alerted", stored_worker)
+    await wait_until(firing, "the unhealthy account never alerted", stored_worker)
     churn = event(0, contract_id="C1", status="churned", renewal_date=due, arr=40_000.0)
-    await send(kafka_bootstrap, stored_worker, {"renewals": [churn]})
+    await send_batches(kafka_bootstrap, stored_worker, {"renewals": [churn]})
 
     async def resolved() -> bool:
         return await kinds("resolved") == await kinds("firing")
 
-    await eventually(resolved, "the open alerts never resolved", stored_worker)
+    await wait_until(resolved, "the open alerts never resolved", stored_worker)
     reasons = await db.fetch(
         "SELECT payload ->> 'reason' AS reason, summary FROM alerts"
         " WHERE account_id = $1 AND status = 'resolved'",

@@ -23,7 +23,8 @@ async def answers() -> dict[str, bytes]:
 
 def shown(bodies: dict[str, bytes]) -> str:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=bodies[request.url.path])
+        body = bodies.get(request.url.path)
+        return httpx.Response(404) if body is None else httpx.Response(200, content=body)
 
     client = httpx.Client(base_url="http://worker", transport=httpx.MockTransport(handler))
     console = Console(record=True, width=160, color_system=None)
@@ -52,3 +53,10 @@ async def test_the_worst_accounts_leave_churned_ones_out_and_mark_resurrected_on
         assert churned not in worst
     assert "Won Back ↺" in worst and "Returning Users ↺" in worst
     assert "Steady ↺" not in worst and "Steady" in worst
+
+
+async def test_a_worker_without_the_lifecycle_route_still_shows_its_portfolio() -> None:
+    bodies = await answers()
+    del bodies["/portfolio/lifecycle"]
+    text = shown(bodies)
+    assert "Portfolio — 4 active accounts" in text and "churns:" not in text
