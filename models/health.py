@@ -75,7 +75,12 @@ class Health(BaseModel):
     # its score and `band`, but has left the active portfolio: every portfolio
     # view counts it apart, and it raises no alerts. None in healths published
     # before lifecycles were tracked (read as never churned).
-    lifecycle: Lifecycle | None = None
+    lifecycle: Lifecycle | None = Field(
+        default=None,
+        description="Active, churned or resurrected. A churned account keeps its score and "
+        "band, but has left the active portfolio: it is counted apart and raises no alerts. "
+        "Null in healths published before lifecycles were tracked (never churned).",
+    )
 
     @property
     def current_lifecycle(self) -> Lifecycle:
