@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from models.lifecycle.status import NEVER_CHURNED, Lifecycle
+
 
 class Band(StrEnum):
     HEALTHY = "healthy"
@@ -69,6 +71,20 @@ class Health(BaseModel):
     renewal_date: date | None = None
     lifecycle_stage: str | None = None
     last_event_at: datetime | None = None
+    # Active, churned or resurrected (models.lifecycle). A churned account keeps
+    # its score and `band`, but has left the active portfolio: every portfolio
+    # view counts it apart, and it raises no alerts. None in healths published
+    # before lifecycles were tracked (read as never churned).
+    lifecycle: Lifecycle | None = Field(
+        default=None,
+        description="Active, churned or resurrected. A churned account keeps its score and "
+        "band, but has left the active portfolio: it is counted apart and raises no alerts. "
+        "Null in healths published before lifecycles were tracked (never churned).",
+    )
+
+    @property
+    def current_lifecycle(self) -> Lifecycle:
+        return self.lifecycle if self.lifecycle is not None else NEVER_CHURNED
 
 
 def evaluation_key(health: Health) -> str:

@@ -18,6 +18,7 @@ from models.alerting.rules import AlertRules
 from models.events import LifecycleStage
 from models.exceptions import ModelError
 from models.health import Band
+from models.lifecycle.rules import LifecycleRules
 from models.model_parts import ComponentName, Components, Strict, Weight
 from models.yaml_errors import read_yaml_file
 
@@ -74,6 +75,8 @@ class Limits(Strict):
     max_tickets: Annotated[int, Field(ge=10)] = 500
     max_respondents: Annotated[int, Field(ge=10)] = 500
     max_contracts: Annotated[int, Field(ge=1)] = 50
+    # Contract outcomes the lifecycle remembers (never pruned by the windows).
+    max_outcomes: Annotated[int, Field(ge=1)] = 50
     event_ids_per_day: Annotated[int, Field(ge=0, le=10_000)] = 128
 
 
@@ -122,6 +125,7 @@ class HealthModel(Strict):
     drivers: DriverSettings = DriverSettings()
     population: PopulationSettings = PopulationSettings()
     alerts: AlertRules = AlertRules()
+    lifecycle: LifecycleRules = LifecycleRules()
 
     _resolved: dict[str | None, Resolved] = PrivateAttr(default_factory=dict)
 

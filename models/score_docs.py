@@ -168,6 +168,9 @@ def render_score_docs(model: HealthModel) -> str:
         f"{lim.max_respondents} NPS respondents and {lim.max_contracts} contracts"
         " (the least recently active are dropped first;",
         "the champion and sponsor are always kept). Repeated `event_id`s are ignored.",
+        f"Up to {lim.max_outcomes} contract outcomes, and the login days a churn needs, are"
+        " kept beyond the windows",
+        "for the lifecycle (below).",
         "",
         "## Components",
         "",
@@ -190,6 +193,7 @@ def render_score_docs(model: HealthModel) -> str:
             lines.append(f"| {name} | {factor.weight:g} | {measured} | {curve} |")
         lines += _component_extras(model, component)
     lines += _stage_section(model)
+    lines += _lifecycle_section(model)
     return "\n".join(lines) + "\n"
 
 
@@ -230,6 +234,59 @@ def _stage_section(model: HealthModel) -> list[str]:
     for stage, override in model.stages.items():
         lines.append(f"| {stage.value} | {_override(override)} |")
     return lines
+
+
+def _lifecycle_section(model: HealthModel) -> list[str]:
+    rules = model.lifecycle
+    back = rules.resurrection
+    ways = []
+    if back.renewal_statuses:
+        statuses = " or ".join(f"`{s.value}`" for s in back.renewal_statuses)
+        ways.append(
+            f"a renewal outcome {statuses} on a later day than the churn (a new contract,"
+            " or the churned one won back)"
+        )
+    if back.active_days:
+        ways.append(
+            f"logins on {back.active_days} distinct days within the {back.within_days} days"
+            " after the churn"
+        )
+    if ways:
+        comes_back = ["- It is **resurrected** on the first day it has one of:"]
+        comes_back += [
+            f"  - {way}{';' if i < len(ways) - 1 else '.'}" for i, way in enumerate(ways)
+        ]
+    else:
+        comes_back = [
+            "- A churn is final: the model's `lifecycle.resurrection` allows no way back."
+        ]
+    return [
+        "",
+        "## Churn and resurrection",
+        "",
+        "Lifecycle outcomes are states, not scores. Every health carries `lifecycle`: its",
+        "`status` (`active`, `churned` or `resurrected`), the day and the ARR lost of the latest",
+        "churn, the day it came back, and every churn episode. Dates are UTC days of the",
+        "events' `occurred_at`.",
+        "",
+        "- An account **churns** on a day whose renewal outcomes are all `churned`; a day that",
+        "  also renews another contract is a partial churn (it shows in `arr_change`), not a",
+        "  churn. Contracts that churn while it is churned add their ARR to the same churn.",
+        "- A churned account has left the active portfolio. It keeps a score and a band, but",
+        "  the bands, ARR at risk, account lists and dashboards leave it out and count it",
+        "  apart with the ARR it lost; its open alerts resolve with reason `churned` and no",
+        "  new one fires.",
+        *comes_back,
+        "- A resurrected account is back in the portfolio and in alerting, and counted apart",
+        "  too.",
+        f"- A resurrection followed by another churn within {rules.rechurn_within_days} days"
+        " is **re-churned**.",
+        "",
+        "`GET /portfolio/lifecycle` and the PostgreSQL views `resurrection_by_quarter` and",
+        "`resurrection_totals` report, all time and per quarter of the churn: churns, ARR",
+        "lost, resurrections, the resurrection rate (resurrections / churns), the ARR of the",
+        "contracts that brought accounts back, and how many were re-churned.",
+    ]
 
 
 def _override(override: StageOverride) -> str:

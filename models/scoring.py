@@ -37,6 +37,7 @@ from models.components import (
 )
 from models.events import AccountProfile
 from models.health import PROFILE_FIELDS, Health
+from models.lifecycle.derive import account_lifecycle
 from models.model_config import Bands, HealthModel, Resolved
 from models.model_parts import ComponentName
 from models.population import Population
@@ -216,6 +217,7 @@ def _score(
             "state_version": state.state_version,
             **_profile_fields(profile),
             "last_event_at": state.last_event_at,
+            "lifecycle": account_lifecycle(state, model.lifecycle),
         }
     )
 

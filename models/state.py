@@ -4,7 +4,9 @@ Everything is keyed by event time (`occurred_at`), never arrival time, so late
 and out-of-order events land where they belong. The state is bounded: entries
 leave when their UTC day drops out of the longest window (pruned on apply,
 using `now`), and every collection has a cap (`limits` in the model file)
-beyond which the least recently active entries are dropped. Below the caps the
+beyond which the least recently active entries are dropped. The lifecycle's
+ledger (contract outcomes, and the login days a churn needs) outlives the
+windows, within its own cap (models.lifecycle.ledger). Below the caps the
 state is exactly the same whatever order the events arrived in.
 
 Pydantic models are only used at the edges (`model_dump(mode="json")` /
@@ -39,6 +41,7 @@ from models.events import (
     RenewalEvent,
     TicketEvent,
 )
+from models.lifecycle.ledger import O_AT, add_login_day, add_outcome, drop_stale_login_days
 from models.model_config import HealthModel, Limits
 from models.state_records import (
     C_AT,
@@ -76,6 +79,11 @@ class AccountState(BaseModel):
     respondents: dict[str, list[int]] = Field(default_factory=dict)
     # contract_id -> [at, status code, renewal day, arr, new_arr]
     contracts: dict[str, list[float]] = Field(default_factory=dict)
+    # For the lifecycle (models.lifecycle.ledger), kept beyond the windows:
+    # "{UTC day}:{contract_id}" -> [at, status code, arr, new_arr] of an outcome, and
+    # UTC days with a login as 63-day bitmask words. States stored before have neither.
+    outcomes: dict[str, list[float]] = Field(default_factory=dict)
+    login_days: dict[int, int] = Field(default_factory=dict)
     # UTC day of occurred_at -> short hashes of the event ids seen that day
     seen: dict[int, set[str]] = Field(default_factory=dict)
     # The UTC day the state was last pruned for.
@@ -230,6 +238,9 @@ def prune(state: AccountState, model: HealthModel, today: int) -> None:
     _drop(state.features, None, first_day)
     _drop(state.tickets, _TICKET_LAST, first_second)
     _drop(state.respondents, _ANSWERED_AT, first_second)
+    drop_stale_login_days(
+        state.login_days, state.outcomes, first_day, model.lifecycle.resurrection.within_days
+    )
     if state.contracts:
         state.contracts = {
             k: r
@@ -262,6 +273,7 @@ def _apply_login(
     state: AccountState, event: LoginEvent | LoginRecord, limits: Limits, at: int, day: int
 ) -> bool:
     changed = add_login(state.users, event.user_id, day)
+    changed = add_login_day(state.login_days, day) or changed
     if changed and len(state.users) > limits.max_users:
         trim_oldest(state.users, limits.max_users, 0, _key_people(state))
     feature = event.feature
@@ -311,6 +323,10 @@ def _apply_renewal(
     record = [float(at), float(RENEWAL_CODE[event.status]), renewal_day, event.arr, new_arr]
     changed = add_latest(state.contracts, event.contract_id, record)
     trim_oldest(state.contracts, limits.max_contracts, C_AT)
+    status = RENEWAL_CODE[event.status]
+    if add_outcome(state.outcomes, event.contract_id, at, status, event.arr, event.new_arr):
+        changed = True
+        trim_oldest(state.outcomes, limits.max_outcomes, O_AT)
     return changed
 
 

@@ -55,6 +55,8 @@ def _annotations(alert: AlertEvent) -> dict[str, str]:
         "arr": None if alert.arr is None else f"{alert.arr:.0f}",
         "renewal_date": alert.renewal_date.isoformat() if alert.renewal_date else None,
         "previous_band": alert.previous_band.value if alert.previous_band else None,
+        # Why a resolve resolved: `cleared`, or `churned` (the account left the portfolio).
+        "reason": alert.reason.value if alert.reason else None,
     }
     annotations = {
         "summary": alert.summary,

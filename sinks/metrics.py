@@ -27,6 +27,8 @@ class Metrics:
     alert_deliveries: Counter
     accounts: Gauge
     arr: Gauge
+    lifecycle_accounts: Gauge
+    arr_lost: Gauge
     pg_rows: Counter
     pg_write_failures: Counter
     population_accounts: Gauge
@@ -104,14 +106,26 @@ def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
         ),
         accounts=Gauge(
             "healthscore_accounts",
-            "Accounts owned by this worker, per band and segment.",
+            "Accounts owned by this worker, per band and segment (churned ones left out).",
             ["band", "segment"],
             registry=reg,
         ),
         arr=Gauge(
             "healthscore_arr",
-            "Annual recurring revenue of the accounts owned by this worker, per band.",
+            "Annual recurring revenue of the accounts owned by this worker, per band "
+            "(churned ones left out).",
             ["band"],
+            registry=reg,
+        ),
+        lifecycle_accounts=Gauge(
+            "healthscore_lifecycle_accounts",
+            "Accounts owned by this worker, per lifecycle status (active, resurrected, churned).",
+            ["status"],
+            registry=reg,
+        ),
+        arr_lost=Gauge(
+            "healthscore_arr_lost",
+            "Annual recurring revenue the churned accounts owned by this worker lost.",
             registry=reg,
         ),
         pg_rows=Counter(

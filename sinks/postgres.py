@@ -63,8 +63,10 @@ async def apply_migrations(pool: asyncpg.Pool) -> list[str]:
 _UPSERT_CURRENT = """
 INSERT INTO account_health (account_id, name, segment, region, line_of_business, csm_owner,
     lifecycle_stage, arr, renewal_date, score, band, confidence, components, drivers,
-    model_version, state_version, updated_at, last_event_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+    model_version, state_version, updated_at, last_event_at,
+    lifecycle_status, churned_on, arr_lost, resurrected_on, lifecycle)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+    $19, $20, $21, $22, $23)
 ON CONFLICT (account_id) DO UPDATE SET
     name = EXCLUDED.name, segment = EXCLUDED.segment, region = EXCLUDED.region,
     line_of_business = EXCLUDED.line_of_business, csm_owner = EXCLUDED.csm_owner,
@@ -73,7 +75,10 @@ ON CONFLICT (account_id) DO UPDATE SET
     confidence = EXCLUDED.confidence, components = EXCLUDED.components,
     drivers = EXCLUDED.drivers, model_version = EXCLUDED.model_version,
     state_version = EXCLUDED.state_version, updated_at = EXCLUDED.updated_at,
-    last_event_at = EXCLUDED.last_event_at
+    last_event_at = EXCLUDED.last_event_at,
+    lifecycle_status = EXCLUDED.lifecycle_status, churned_on = EXCLUDED.churned_on,
+    arr_lost = EXCLUDED.arr_lost, resurrected_on = EXCLUDED.resurrected_on,
+    lifecycle = EXCLUDED.lifecycle
 WHERE account_health.updated_at <= EXCLUDED.updated_at
 """
 
@@ -88,6 +93,21 @@ ON CONFLICT (account_id, evaluation_key) DO NOTHING
 
 def _drivers(health: Health) -> list[dict[str, Any]]:
     return [driver.model_dump() for driver in health.drivers]
+
+
+def _lifecycle(health: Health) -> tuple[Any, ...]:
+    """The lifecycle columns: status, churned_on, arr_lost, resurrected_on and the whole
+    lifecycle as JSON (all null for a health published before lifecycles were tracked)."""
+    lifecycle = health.lifecycle
+    if lifecycle is None:
+        return (None, None, None, None, None)
+    return (
+        lifecycle.status.value,
+        lifecycle.churned_on,
+        lifecycle.arr_lost,
+        lifecycle.resurrected_on,
+        lifecycle.model_dump(mode="json"),
+    )
 
 
 async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
@@ -118,6 +138,7 @@ async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
             h.state_version,
             h.updated_at,
             h.last_event_at,
+            *_lifecycle(h),
         )
         for h in sorted(latest.values(), key=lambda h: h.account_id)
     ]

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from models.alerting.event import AlertEvent, AlertStatus, Severity
+from models.alerting.event import AlertEvent, AlertStatus, ResolveReason, Severity
 from models.alerting.text import band_words
 from sinks.base import account_link, clip
 from sinks.exceptions import PermanentDeliveryError
@@ -62,7 +62,13 @@ def _score(alert: AlertEvent) -> str:
     return text
 
 
+def _churned(alert: AlertEvent) -> bool:
+    return alert.reason is ResolveReason.CHURNED
+
+
 def _band(alert: AlertEvent) -> str:
+    if _churned(alert):  # out of the portfolio: its score's band no longer means risk
+        return "churned"
     now = band_words(alert.band)
     if alert.previous_band is None or alert.previous_band == alert.band:
         return now
@@ -70,6 +76,8 @@ def _band(alert: AlertEvent) -> str:
 
 
 def _title(alert: AlertEvent) -> str:
+    if _churned(alert):
+        return f":no_entry: Churned: {alert.display_name}"
     if alert.status is AlertStatus.RESOLVED:
         return f":white_check_mark: Resolved: {alert.display_name}"
     kind = alert.kind.value.replace("_", " ")
@@ -88,7 +96,10 @@ def build_message(alert: AlertEvent, account_url_base: str | None = None) -> dic
         ("Owner", alert.csm_owner or "—"),
         ("Segment", alert.segment or "—"),
         ("Severity", alert.severity.value),
-        ("Status", alert.status.value),
+        (
+            "Status",
+            f"{alert.status.value} ({alert.reason.value})" if alert.reason else alert.status.value,
+        ),
     ]
     blocks: list[dict[str, Any]] = [
         {

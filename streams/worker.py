@@ -60,7 +60,12 @@ def build_worker_app(settings: Settings) -> faust.App:
     attach_views(
         app,
         pipeline,
-        HealthReader(pipeline.table, database.pool_if_ready, lambda: pipeline.processor.unwritten),
+        HealthReader(
+            pipeline.table,
+            database.pool_if_ready,
+            lambda: pipeline.processor.unwritten,
+            rechurn_within_days=model.lifecycle.rechurn_within_days,
+        ),
     )
     if pipeline.processor.population is not None:  # the model ranks factors
         attach_population_reader(app, settings, pipeline.population)

@@ -17,3 +17,5 @@ ALTER ROLE healthscore_grafana SET statement_timeout = '30s';
 GRANT USAGE ON SCHEMA public TO healthscore_grafana;
 GRANT SELECT ON account_health, score_history, alerts, alert_deliveries, alert_delivery_status
     TO healthscore_grafana;
+GRANT SELECT ON churn_episodes, resurrection_by_quarter, resurrection_totals, portfolio_arr
+    TO healthscore_grafana;

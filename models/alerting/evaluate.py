@@ -12,6 +12,9 @@ Per account and alert kind (dedup key `account_id:kind`) an episode moves
   escalation updates the open episode; it never opens a second one.
 - Bands use hysteresis (`hysteretic_band`), so a score oscillating around a
   band edge fires at most once and does not resolve until it clears the margin.
+- A churned account (`health.lifecycle`) has left the active portfolio: every
+  firing episode resolves at once with reason `churned`, a pending one is
+  dropped, and nothing fires until it is resurrected.
 
 Time comes only from `now`; health is also re-evaluated on a schedule, so
 pending conditions mature on re-evaluation without new events.
@@ -22,7 +25,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from models.alerting.event import AlertEvent, AlertKind, AlertStatus, Severity, dedup_key
+from models.alerting.event import (
+    AlertEvent,
+    AlertKind,
+    AlertStatus,
+    ResolveReason,
+    Severity,
+    dedup_key,
+)
 from models.alerting.rules import AlertRules, alert_severity
 from models.alerting.state import (
     BAND_RANK,
@@ -54,6 +64,8 @@ class _Evaluation:
     window_peak: float
     # Whether the health is built from enough data to alert on at all.
     trusted: bool
+    # Whether the account has churned: then nothing is open, nothing fires.
+    churned: bool
 
     @property
     def severity(self) -> Severity:
@@ -95,6 +107,7 @@ def evaluate_alerts(
         previous_score=current.last_score,
         window_peak=window_peak(history) or health.score,
         trusted=trusted,
+        churned=health.current_lifecycle.churned,
     )
     kinds: dict[AlertKind, KindState] = {}
     events: list[AlertEvent] = []
@@ -134,6 +147,12 @@ def _condition_holds(kind: AlertKind, episode: KindState, ev: _Evaluation) -> bo
 def _step(
     kind: AlertKind, episode: KindState, ev: _Evaluation
 ) -> tuple[KindState, list[AlertEvent]]:
+    if ev.churned:
+        if episode.phase is Phase.FIRING:
+            return _resolve(kind, episode, ev, ResolveReason.CHURNED)
+        return (
+            episode if episode.phase is Phase.INACTIVE else KindState(episode=episode.episode)
+        ), []
     holds = _condition_holds(kind, episode, ev)
     if episode.phase is Phase.INACTIVE:
         if not holds:
@@ -193,6 +212,12 @@ def _clear(
     clear_since = episode.clear_since or ev.now
     if not held_for(clear_since, ev.now, ev.rules.keep_firing_for):
         return episode.model_copy(update={"clear_since": clear_since}), []
+    return _resolve(kind, episode, ev, ResolveReason.CLEARED)
+
+
+def _resolve(
+    kind: AlertKind, episode: KindState, ev: _Evaluation, reason: ResolveReason
+) -> tuple[KindState, list[AlertEvent]]:
     event = _event(
         kind,
         AlertStatus.RESOLVED,
@@ -202,6 +227,7 @@ def _clear(
         severity=episode.peak_severity or ev.severity,
         previous_band=episode.peak_band,
         baseline=episode.baseline_score,
+        reason=reason,
     )
     return KindState(episode=episode.episode), [event]
 
@@ -259,6 +285,7 @@ def _event(
     previous_band: Band | None,
     baseline: float | None,
     escalated: bool = False,
+    reason: ResolveReason | None = None,
 ) -> AlertEvent:
     health = ev.health
     started = episode.episode_started_at or ev.now
@@ -275,6 +302,8 @@ def _event(
         today=ev.today,
         drop_window_days=max(1, ev.rules.score_drop_window.days),
         escalated=escalated,
+        reason=reason,
+        arr_lost=health.current_lifecycle.arr_lost,
     )
     return AlertEvent(
         event_id=f"{key}:{episode.episode}:{status.value}:{seq}",
@@ -298,4 +327,5 @@ def _event(
         at=ev.now,
         model_version=health.model_version,
         summary=summarize(facts),
+        reason=reason,
     )

@@ -27,6 +27,13 @@ class AlertStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class ResolveReason(StrEnum):
+    """Why an episode resolved."""
+
+    CLEARED = "cleared"  # its condition cleared
+    CHURNED = "churned"  # the account churned: it left the active portfolio
+
+
 class Severity(StrEnum):
     """PagerDuty's four severities, least to most urgent."""
 
@@ -86,6 +93,9 @@ class AlertEvent(BaseModel):
     at: AwareDatetime
     model_version: str
     summary: str
+    # On `resolved`, why (null on the other statuses, and on resolves published
+    # before reasons were given).
+    reason: ResolveReason | None = None
 
     @property
     def display_name(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from models.alerting.event import AlertKind, AlertStatus
+from models.alerting.event import AlertKind, AlertStatus, ResolveReason
 from models.health import Band
 
 _BAND_WORDS = {Band.HEALTHY: "healthy", Band.AT_RISK: "at risk", Band.CRITICAL: "critical"}
@@ -24,6 +24,8 @@ class SummaryFacts:
     today: date
     drop_window_days: int = 7
     escalated: bool = False
+    reason: ResolveReason | None = None
+    arr_lost: float | None = None  # when the account churned
 
 
 def band_words(band: Band) -> str:
@@ -66,6 +68,9 @@ def _renewal_phrase(facts: SummaryFacts) -> str:
 
 
 def _resolved(facts: SummaryFacts, score: str, state: str) -> str:
+    if facts.reason is ResolveReason.CHURNED:
+        lost = f" ({facts.arr_lost:,.0f} ARR lost)" if facts.arr_lost else ""
+        return f"Resolved: {facts.name} churned{lost} and has left the active portfolio."
     if facts.kind is AlertKind.BAND_ENTERED:
         return f"Resolved: {facts.name} is {state} again with a health score of {score}."
     if facts.kind is AlertKind.SCORE_DROP:

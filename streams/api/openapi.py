@@ -20,6 +20,7 @@ from streams.api.bodies import (
     ErrorBody,
     Liveness,
     Portfolio,
+    PortfolioLifecycle,
     Readiness,
     UnknownAccount,
 )
@@ -36,6 +37,7 @@ _ANSWERS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (Health, "serialization"),
     (AccountList, "serialization"),
     (Portfolio, "serialization"),
+    (PortfolioLifecycle, "serialization"),
     (Liveness, "serialization"),
     (Readiness, "serialization"),
     (ErrorBody, "serialization"),
@@ -167,13 +169,25 @@ def openapi_document() -> dict[str, Any]:
                 "400": _json(ErrorBody, "A query parameter is invalid or unknown."),
             },
             parameters=_query_parameters(query),
-            description="Lowest score first, ties by account_id. An empty parameter counts "
-            "as absent; an unknown one is a 400.",
+            description="Lowest score first, ties by account_id. Churned accounts are left "
+            "out unless `status=churned` asks for them. An empty parameter counts as absent; "
+            "an unknown one is a 400.",
         ),
         "/portfolio": _operation(
             "getPortfolio",
-            "Accounts and ARR per band and per segment",
+            "Accounts and ARR per band and per segment; churned and resurrected apart",
             {"200": _json(Portfolio, "The whole portfolio.")},
+            description="The bands count the active portfolio: accounts that never churned "
+            "and resurrected ones. Churned accounts are counted apart, with the ARR they lost.",
+        ),
+        "/portfolio/lifecycle": _operation(
+            "getPortfolioLifecycle",
+            "Churned and resurrected accounts, and the resurrection figures per quarter",
+            {"200": _json(PortfolioLifecycle, "Churn and resurrection, now and over time.")},
+            description="Counted in churn episodes; a quarter holds the churns that happened in "
+            "it and what became of them since. From PostgreSQL's views (resurrection_totals, "
+            "resurrection_by_quarter, portfolio_arr), or from the worker's own accounts "
+            "without PostgreSQL.",
         ),
     }
     return {

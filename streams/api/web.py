@@ -131,3 +131,8 @@ def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> No
     class Portfolio(Guarded):
         async def get(self, request: Request) -> Any:
             return answer(self, await reader.portfolio())
+
+    @app.page("/portfolio/lifecycle")
+    class PortfolioLifecycle(Guarded):
+        async def get(self, request: Request) -> Any:
+            return answer(self, await reader.lifecycle())

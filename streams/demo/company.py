@@ -12,6 +12,9 @@ every three years on average. Contracts renew yearly; at each renewal the
 account churns with probability `CHURN_AT_ZERO_HEALTH · (1 - health)²`, so
 churn follows hidden health without being decided by it.
 
+With `winbacks` (the live demo), churned accounts come back and some churn
+again (streams/demo/winbacks.py); without, the company is exactly what it was.
+
 How that health shows in the events depends on the product simulated: a
 `Profile` (streams/demo/profiles.py) sets how often users log in, how many
 there are, which features exist and which of them matter, whether tickets and
@@ -28,6 +31,7 @@ from typing import Any
 
 from models.events import Role
 from streams.demo.profiles import DEFAULT, Profile
+from streams.demo.winbacks import Winbacks
 
 SEGMENTS = {
     "enterprise": (120_000, 600_000, 60),
@@ -81,6 +85,8 @@ class Account:
     pull: float  # share of the gap to `target` closed per day
     churned: bool = False
     renewals: int = 0
+    churned_on: date | None = None  # with winbacks: when it churned, and whether it returns
+    comes_back: bool = False
     id_prefix: str = "h"
     open_tickets: dict[str, tuple[str, date, bool]] = field(default_factory=dict)
     seq: int = 0
@@ -100,13 +106,20 @@ class Account:
 
 class Company:
     def __init__(
-        self, accounts: int, start: date, seed: int = 7, profile: Profile = DEFAULT
+        self,
+        accounts: int,
+        start: date,
+        seed: int = 7,
+        profile: Profile = DEFAULT,
+        *,
+        winbacks: bool = False,
     ) -> None:
         self.rng = random.Random(seed)
         self.profile = profile
         valued = {f for f, _ in profile.value_features} | set(profile.risk_features)
         self.plain_features = tuple(f for f in profile.features if f not in valued)
         self.accounts = [self._new_account(i, start) for i in range(accounts)]
+        self.winbacks = Winbacks(seed, self.accounts, start) if winbacks else None
 
     def _new_account(self, index: int, start: date) -> Account:
         rng = self.rng
@@ -182,6 +195,8 @@ class Company:
         events: Events = {"logins": [], "tickets": [], "nps": [], "renewals": [], "accounts": []}
         for account in self.accounts:
             if account.churned:
+                if self.winbacks is not None and self.winbacks.returns(account, today, fraction):
+                    self._returned(account, today, events)
                 continue
             self._drift(account, fraction)
             self._logins(account, today, fraction, events["logins"])
@@ -307,6 +322,8 @@ class Company:
         if rng.random() < CHURN_AT_ZERO_HEALTH * (1 - a.health) ** 2:
             status, new_arr = "churned", 0.0
             a.churned = True
+            if self.winbacks is not None:
+                self.winbacks.churned(a, today)
         elif a.health > 0.75 and rng.random() < 0.4:
             status, new_arr = "expanded", round(a.arr * rng.uniform(1.1, 1.5), -2)
         elif a.health < 0.45:
@@ -333,3 +350,19 @@ class Company:
                 # Renewed in spite of trouble: the success plan agreed with it often works.
                 a.target, a.pull = rng.uniform(0.5, 0.85), 0.03
             events["accounts"].append(self._profile(a, datetime.fromisoformat(when)))
+
+    def _returned(self, a: Account, today: date, events: Events) -> None:
+        """A churned account is back on a new contract (Winbacks.returns set its terms)."""
+        when = self._at(today)
+        events["renewals"].append(
+            {
+                "event_id": a.next_id("renewal"),
+                "account_id": a.account_id,
+                "occurred_at": when,
+                "contract_id": f"{a.account_id}-c{a.renewals}",
+                "status": "renewed",
+                "renewal_date": today.isoformat(),
+                "arr": a.arr,
+            }
+        )
+        events["accounts"].append(self._profile(a, datetime.fromisoformat(when)))

@@ -46,7 +46,8 @@ async def demo(settings: Settings, accounts: int, speed: float, seconds: float |
     started = time.monotonic()
     now = datetime.now(UTC)
     first_day = (now - timedelta(days=HISTORY_DAYS)).date()
-    company = Company(accounts, first_day)
+    # Churned accounts come back (and some churn again): every churn panel has data.
+    company = Company(accounts, first_day, winbacks=True)
     total = 0
     try:
         total += await send_events(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from models.alerting.event import AlertEvent, AlertKind, AlertStatus, Severity
+from models.alerting.event import AlertEvent, AlertKind, AlertStatus, ResolveReason, Severity
 from models.health import Band, Driver
 
 AT = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
@@ -62,3 +62,14 @@ def sample_alert(
     }
     values.update(changes)
     return AlertEvent.model_validate(values)
+
+
+def churned_resolve() -> AlertEvent:
+    """The resolve an open alert gets when its account churns."""
+    return sample_alert(
+        AlertStatus.RESOLVED,
+        band=Band.CRITICAL,
+        reason=ResolveReason.CHURNED,
+        summary="Resolved: Acme & Sons <Corp> churned (250,000 ARR lost) and has left the "
+        "active portfolio.",
+    )

@@ -20,6 +20,8 @@ def as_answer(row: asyncpg.Record) -> dict[str, Any]:
     out = dict(row)
     out["components"] = json.loads(out["components"])
     out["drivers"] = json.loads(out["drivers"])
+    if out.get("lifecycle") is not None:
+        out["lifecycle"] = json.loads(out["lifecycle"])
     return out
 
 

@@ -20,6 +20,9 @@ class Traffic:
     unhealthy: list[str]
     alerted: list[str]
     started: datetime
+    # Accounts that churned (one came back, one churned again soon after): the churn
+    # panels need some.
+    lifecycle: dict[str, str]
 
 
 def ago(**delta: float) -> str:
@@ -102,6 +105,30 @@ def unhealthy_events(account: str, i: int) -> dict[str, list[dict[str, Any]]]:
         ],
         "renewals": [upcoming_renewal(account, i, in_days=25)],
     }
+
+
+def outcome(account: str, contract: str, status: str, days_ago: float) -> dict[str, Any]:
+    return event(
+        account,
+        occurred_at=ago(days=days_ago),
+        contract_id=contract,
+        status=status,
+        renewal_date=(date.today() - timedelta(days=int(days_ago))).isoformat(),
+        arr=25_000.0,
+    )
+
+
+# Per lifecycle status an account ends in, its contract outcomes: (contract, status, days ago).
+LIFECYCLES = {
+    "churned": [("C1", "churned", 40)],
+    "resurrected": [("C1", "churned", 30), ("C2", "renewed", 10)],
+    # Came back, then churned again within 90 days: a re-churn.
+    "rechurned": [("C1", "churned", 60), ("C2", "expanded", 50), ("C2", "churned", 5)],
+}
+
+
+def lifecycle_events(account: str, ends: str) -> dict[str, list[dict[str, Any]]]:
+    return {"renewals": [outcome(account, *step) for step in LIFECYCLES[ends]]}
 
 
 def malformed(account: str) -> dict[str, list[bytes]]:

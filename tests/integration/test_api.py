@@ -8,23 +8,25 @@ with HS_API_TOKEN and owning none of them, answers for them from PostgreSQL.
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import asyncpg
 import httpx
-import orjson
 import pytest
 
 from streams.api.openapi import DOCUMENT
 from tests.integration.api_accounts import Seeded, ago, event, healthy, in_days, unhealthy
 from tests.integration.api_answers import as_answer, parsed, settled
-from tests.support.kafka_io import produce
 from tests.support.openapi import check_answer, load_document
-from tests.support.worker import WorkerProcess, new_worker, worker_env
+from tests.support.worker import (
+    WorkerProcess,
+    new_worker,
+    send_batches,
+    wait_until,
+    worker_env,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +35,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ACCOUNTS = 6
 HEALTH_COLUMNS = """account_id, name, segment, region, line_of_business, csm_owner,
     lifecycle_stage, arr, renewal_date, score, band, confidence, components, drivers,
-    model_version, state_version, updated_at, last_event_at"""
+    model_version, state_version, updated_at, last_event_at, lifecycle"""
 
 
 @pytest.fixture(scope="module")
@@ -73,27 +75,6 @@ def document() -> dict[str, Any]:
 # --- the accounts -------------------------------------------------------------------------
 
 
-async def send(bootstrap: str, worker: WorkerProcess, per_topic: dict[str, list[Any]]) -> None:
-    """Per topic, one batch message (a JSON array) per account."""
-    prefix = worker.env["HS_TOPIC_PREFIX"]
-    for topic, events in per_topic.items():
-        by_account: dict[str, list[dict[str, Any]]] = {}
-        for e in events:
-            by_account.setdefault(e["account_id"], []).append(e)
-        messages = [(a.encode(), orjson.dumps(batch)) for a, batch in by_account.items()]
-        await produce(bootstrap, prefix + topic, messages)
-
-
-async def wait_until(
-    check: Callable[[], Awaitable[bool]], what: str, worker: WorkerProcess
-) -> None:
-    deadline = time.monotonic() + 90
-    while not await check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}; worker log:\n{worker.tail(40)}")
-        await asyncio.sleep(0.5)
-
-
 @pytest.fixture(scope="module")
 async def seeded(worker: WorkerProcess, kafka_bootstrap: str, db: asyncpg.Connection) -> Seeded:
     run = uuid.uuid4().hex[:8]
@@ -118,7 +99,7 @@ async def seeded(worker: WorkerProcess, kafka_bootstrap: str, db: asyncpg.Connec
         )
         for i, a in enumerate(accounts)
     ]
-    await send(kafka_bootstrap, worker, {"accounts": profiles})
+    await send_batches(kafka_bootstrap, worker, {"accounts": profiles})
 
     async def profiled() -> bool:
         n = await db.fetchval("SELECT count(*) FROM account_health WHERE segment = $1", segment)
@@ -131,7 +112,7 @@ async def seeded(worker: WorkerProcess, kafka_bootstrap: str, db: asyncpg.Connec
         build = unhealthy if account in unhealthy_ones else healthy
         for topic, topic_events in build(account).items():
             events.setdefault(topic, []).extend(topic_events)
-    await send(kafka_bootstrap, worker, events)
+    await send_batches(kafka_bootstrap, worker, events)
 
     async def scored() -> bool:
         rows = await db.fetch(
@@ -280,20 +261,28 @@ async def test_portfolio_sums_equal_the_sql_aggregates(
     client: httpx.AsyncClient,
     document: dict[str, Any],
 ) -> None:
+    # The bands hold the active portfolio: churned accounts (other tests may have
+    # some) are counted apart.
+    active = "FROM account_health WHERE lifecycle_status IS DISTINCT FROM 'churned'"
+
     async def aggregates() -> dict[str, Any]:
-        total = await db.fetchval("SELECT count(*) FROM account_health")
+        total = await db.fetchval(f"SELECT count(*) {active}")
         bands = await db.fetch(
-            "SELECT band, count(*) AS n, coalesce(sum(arr), 0) AS arr"
-            " FROM account_health GROUP BY band"
+            f"SELECT band, count(*) AS n, coalesce(sum(arr), 0) AS arr {active} GROUP BY band"
         )
         cells = await db.fetch(
             "SELECT coalesce(segment, 'unknown') AS segment, band, count(*) AS n,"
-            " coalesce(sum(arr), 0) AS arr FROM account_health GROUP BY 1, 2"
+            f" coalesce(sum(arr), 0) AS arr {active} GROUP BY 1, 2"
+        )
+        churned = await db.fetchrow(
+            "SELECT count(*) AS n, coalesce(sum(arr_lost), 0) AS arr_lost FROM account_health"
+            " WHERE lifecycle_status = 'churned'"
         )
         return {
             "accounts": total,
             "bands": {r["band"]: (r["n"], r["arr"]) for r in bands},
             "segments": {(r["segment"], r["band"]): (r["n"], r["arr"]) for r in cells},
+            "churned": (churned["n"], churned["arr_lost"]),
         }
 
     def counts(body: dict[str, Any]) -> dict[str, Any]:
@@ -330,6 +319,11 @@ async def test_portfolio_sums_equal_the_sql_aggregates(
     for key, tally in cells.items():
         n, arr = sql["segments"][key]
         assert (tally["accounts"], tally["arr"]) == (n, pytest.approx(arr)), key
+    churned = body["churned"]
+    assert (churned["accounts"], churned["arr_lost"]) == (
+        sql["churned"][0],
+        pytest.approx(sql["churned"][1]),
+    )
     mine = body["segments"][seeded.segment]
     assert sum(t["accounts"] for t in mine.values()) == ACCOUNTS
     assert sum(t["arr"] for t in mine.values()) == sum(a or 0.0 for a in seeded.arr.values())
@@ -348,7 +342,7 @@ async def test_bad_query_parameters_are_400(
     assert body["error"].startswith(query.split("=")[0] + ": ")
 
 
-GUARDED = ["/accounts", "/portfolio", "/accounts/{account_id}"]
+GUARDED = ["/accounts", "/portfolio", "/portfolio/lifecycle", "/accounts/{account_id}"]
 
 
 @pytest.mark.parametrize("route", GUARDED)

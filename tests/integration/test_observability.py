@@ -29,8 +29,10 @@ import yaml
 
 from models.model_config import load_model
 from tests.integration.observed_traffic import (
+    LIFECYCLES,
     Traffic,
     healthy_events,
+    lifecycle_events,
     malformed,
     profile,
     send_odd_login,
@@ -253,6 +255,8 @@ async def traffic(
     run = uuid.uuid4().hex[:6]
     accounts = [f"obs-{run}-{i:02d}" for i in range(ACCOUNTS)]
     unhealthy = accounts[:UNHEALTHY]
+    # The last healthy accounts end churned, resurrected and churned again.
+    lifecycle = dict(zip(accounts[-1 - len(LIFECYCLES) : -1], LIFECYCLES, strict=True))
     wait(
         lambda: [s["value"][1] for s in prometheus.query('up{job="healthscore"}')] == ["1"],
         20,
@@ -285,6 +289,9 @@ async def traffic(
         wave_two = batches(accounts[UNHEALTHY:], healthy_events)
         for topic, messages in batches(unhealthy, unhealthy_events).items():
             wave_two.setdefault(topic, []).extend(messages)
+        for account, ends in lifecycle.items():
+            for topic, events in lifecycle_events(account, ends).items():
+                wave_two.setdefault(topic, []).append((account.encode(), orjson.dumps(events)))
         for account in unhealthy[:3]:
             for topic, values in malformed(account).items():
                 wave_two.setdefault(topic, []).extend((account.encode(), v) for v in values)
@@ -302,6 +309,18 @@ async def traffic(
         await wait_async(
             scored, 60, "the unhealthy accounts never left the healthy band", observed_worker
         )
+
+        async def lifecycles() -> bool:
+            rows = await connection.fetch(
+                "SELECT account_id, lifecycle_status FROM account_health"
+                " WHERE account_id = ANY($1)",
+                list(lifecycle),
+            )
+            ended = {"churned": "churned", "resurrected": "resurrected", "rechurned": "churned"}
+            found = {r["account_id"]: r["lifecycle_status"] for r in rows}
+            return found == {a: ended[ends] for a, ends in lifecycle.items()}
+
+        await wait_async(lifecycles, 60, "the churns never reached PostgreSQL", observed_worker)
 
         # The worker delivers its alerts to the failing webhook and records each attempt.
         async def deliveries_recorded() -> bool:
@@ -324,7 +343,7 @@ async def traffic(
         await connection.close()
     # A few more scrapes, so the last increases are inside every rate() window.
     await asyncio.sleep(4)
-    return Traffic(accounts, unhealthy, [r["account_id"] for r in alerted], started)
+    return Traffic(accounts, unhealthy, [r["account_id"] for r in alerted], started, lifecycle)
 
 
 # --- the checks ---------------------------------------------------------------------------

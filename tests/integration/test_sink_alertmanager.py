@@ -10,9 +10,9 @@ import pytest
 from pydantic import SecretStr
 
 from models.alerting.event import AlertStatus, Severity
-from sinks.alertmanager import AlertmanagerSink
+from sinks.alertmanager import AlertmanagerSink, build_alerts
 from sinks.exceptions import PermanentDeliveryError
-from tests.integration.alert_samples import AT, STARTED, sample_alert
+from tests.integration.alert_samples import AT, STARTED, churned_resolve, sample_alert
 from tests.integration.sink_receiver import Receiver, Reply, running_receiver
 
 
@@ -80,6 +80,20 @@ async def test_resolve_sets_ends_at_to_the_resolve_time(
     alerts = receiver.requests[0].json()
     assert {datetime.fromisoformat(a["endsAt"]) for a in alerts} == {AT}
     assert {datetime.fromisoformat(a["startsAt"]) for a in alerts} == {STARTED}
+
+
+async def test_a_churned_resolve_ends_the_alert_and_says_why(
+    client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    await sink(client, receiver.url).send(churned_resolve())
+    alerts = receiver.requests[0].json()
+    assert {datetime.fromisoformat(a["endsAt"]) for a in alerts} == {AT}
+    notes = alerts[0]["annotations"]
+    assert notes["reason"] == "churned" and notes["status"] == "resolved"
+    assert notes["summary"].endswith(
+        "churned (250,000 ARR lost) and has left the active portfolio."
+    )
+    assert "reason" not in build_alerts(sample_alert(AlertStatus.RESOLVED))[0]["annotations"]
 
 
 async def test_credentials_in_the_url_never_show(

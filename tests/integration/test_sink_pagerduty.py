@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from models.alerting.event import AlertStatus, Severity
 from sinks.exceptions import PermanentDeliveryError, RetryableDeliveryError
 from sinks.pagerduty import PagerDutySink
-from tests.integration.alert_samples import AT, sample_alert
+from tests.integration.alert_samples import AT, churned_resolve, sample_alert
 from tests.integration.sink_receiver import Receiver, Reply, running_receiver
 
 ROUTING_KEY = "R0UT1NGKEY0123456789abcdefABCDEF"
@@ -51,6 +51,17 @@ async def test_trigger_then_resolve_share_one_dedup_key(
     }
     assert {body["routing_key"] for body in (trigger, again, resolve)} == {ROUTING_KEY}
     assert resolve == {
+        "routing_key": ROUTING_KEY,
+        "dedup_key": "healthscore:band_entered:acme-42",
+        "event_action": "resolve",
+    }
+
+
+async def test_a_churned_resolve_closes_the_incident_like_any_resolve(
+    client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    await sink(client, receiver).send(churned_resolve())
+    assert receiver.requests[0].json() == {
         "routing_key": ROUTING_KEY,
         "dedup_key": "healthscore:band_entered:acme-42",
         "event_action": "resolve",

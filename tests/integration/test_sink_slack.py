@@ -13,7 +13,7 @@ from models.alerting.event import AlertEvent, AlertStatus
 from sinks.exceptions import PermanentDeliveryError, RetryableDeliveryError
 from sinks.rate_limit import TokenBucket
 from sinks.slack import SlackSink, build_message
-from tests.integration.alert_samples import sample_alert
+from tests.integration.alert_samples import churned_resolve, sample_alert
 from tests.integration.sink_receiver import Receiver, Reply
 
 WEBHOOK_PATH = "/services/T0000/B0000/s3cr3tT0k3nXYZ"
@@ -53,6 +53,7 @@ def check_slack_limits(message: dict[str, Any]) -> list[Block]:
         sample_alert(),
         sample_alert(AlertStatus.REPEATED),
         sample_alert(AlertStatus.RESOLVED),
+        churned_resolve(),
         sample_alert(huge=True),
         sample_alert(drivers=[], name=None, arr=None, renewal_date=None, csm_owner=None),
     ],
@@ -99,6 +100,18 @@ async def test_a_resolve_is_a_new_message(client: httpx.AsyncClient, receiver: R
     firing, resolved = (r.json() for r in receiver.requests)
     assert firing != resolved
     assert resolved["blocks"][0]["text"]["text"].startswith(":white_check_mark: Resolved: ")
+
+
+def test_a_churned_resolve_reads_as_churned_not_as_its_band() -> None:
+    message = build_message(churned_resolve(), LINK_BASE)
+    check_slack_limits(message)
+    blocks = message["blocks"]
+    assert blocks[0]["text"]["text"] == ":no_entry: Churned: Acme & Sons <Corp>"
+    assert "churned (250,000 ARR lost) and has left the active portfolio" in repr(blocks[1])
+    fields = {f["text"].split("\n")[0]: f["text"].split("\n")[1] for f in blocks[2]["fields"]}
+    assert fields["*Band*"] == "churned"
+    assert fields["*Status*"] == "resolved (churned)"
+    assert [label for label, value in fields.items() if "critical" in value] == ["*Severity*"]
 
 
 @pytest.mark.parametrize(

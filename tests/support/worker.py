@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
+from tests.support.kafka_io import produce
 from tests.support.servers import free_port
 
 
@@ -113,3 +117,28 @@ def new_worker(env: dict[str, str], workdir: Path) -> WorkerProcess:
     env = {**env, "HS_WEB_PORT": str(port), "HS_PUBLIC_URL": f"http://127.0.0.1:{port}"}
     workdir.mkdir(parents=True, exist_ok=True)
     return WorkerProcess(env=env, port=port, log_path=workdir / f"worker-{port}.log")
+
+
+async def send_batches(
+    bootstrap: str, worker: WorkerProcess, per_topic: dict[str, list[dict[str, Any]]]
+) -> None:
+    """To the worker's input topics: per topic (profiles first), one batch message (a JSON
+    array) per account."""
+    prefix = worker.env["HS_TOPIC_PREFIX"]
+    for topic in sorted(per_topic, key=lambda name: name != "accounts"):
+        by_account: dict[str, list[dict[str, Any]]] = {}
+        for event in per_topic[topic]:
+            by_account.setdefault(event["account_id"], []).append(event)
+        messages = [(a.encode(), orjson.dumps(batch)) for a, batch in by_account.items()]
+        await produce(bootstrap, prefix + topic, messages)
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[bool]], what: str, worker: WorkerProcess, within: float = 90
+) -> None:
+    """Poll `check` until it holds; past `within` seconds, fail with the worker's log."""
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}; worker log:\n{worker.tail(40)}")
+        await asyncio.sleep(0.5)

@@ -20,6 +20,14 @@ from .grafana import (
 ACCOUNT = "account_id = ${account:sqlstring}"
 
 
+def status_mappings() -> list[Json]:
+    """The bands' colours, and `churned` for an account that has left the portfolio."""
+    mappings = band_value_mappings()
+    options = mappings[0]["options"]
+    options["churned"] = {"color": "purple", "index": len(options), "text": "churned"}
+    return mappings
+
+
 def account() -> Json:
     g = Grid()
     current = "FROM account_health WHERE " + ACCOUNT
@@ -35,8 +43,13 @@ def account() -> Json:
     g.add(
         stat(
             "Band",
-            sql(f"SELECT band {current}"),
-            defaults={"mappings": band_value_mappings()},
+            sql(
+                "SELECT CASE WHEN lifecycle_status = 'churned' THEN 'churned' ELSE band END"
+                f" AS band {current}"
+            ),
+            description="The score's band, or `churned`: the account has left the active "
+            "portfolio (its score still shows below).",
+            defaults={"mappings": status_mappings()},
         ),
         4,
         4,
@@ -55,7 +68,11 @@ def account() -> Json:
     g.add(
         stat(
             "Days to renewal",
-            sql(f"SELECT renewal_date - current_date AS days_to_renewal {current}"),
+            sql(
+                "SELECT CASE WHEN lifecycle_status = 'churned' THEN NULL"
+                f" ELSE renewal_date - current_date END AS days_to_renewal {current}"
+            ),
+            description="Empty once the account has churned: there is nothing to renew.",
             unit="d",
         ),
         4,

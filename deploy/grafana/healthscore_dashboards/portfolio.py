@@ -1,4 +1,8 @@
-"""The Portfolio dashboard: where the risk in the customer base sits."""
+"""The Portfolio dashboard: where the risk in the customer base sits.
+
+Churned accounts have left the active portfolio: every panel but those of the
+churn-and-resurrection row (lifecycle_panels.py) leaves them out.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +21,14 @@ from .grafana import (
     table,
     timeseries,
 )
+from .lifecycle_panels import ACTIVE, lifecycle_row
 
 PORTFOLIO_FILTER = (
     "coalesce(segment, 'unknown') IN (${segment:sqlstring}) "
     "AND coalesce(csm_owner, 'unassigned') IN (${owner:sqlstring})"
 )
+# The filter, on the active portfolio only.
+ACTIVE_FILTER = f"{PORTFOLIO_FILTER} AND {ACTIVE}"
 
 
 def breakdown(title: str, column: str, label: str, missing: str = "unknown") -> Json:
@@ -35,26 +42,28 @@ def breakdown(title: str, column: str, label: str, missing: str = "unknown") -> 
                coalesce(sum(arr), 0) AS arr,
                coalesce(sum(arr) FILTER (WHERE band <> 'healthy'), 0) AS arr_at_risk
         FROM account_health
-        WHERE {PORTFOLIO_FILTER}
+        WHERE {ACTIVE_FILTER}
         GROUP BY 1
         ORDER BY arr_at_risk DESC, critical DESC, 1
     """
     return table(
         title,
         sql(query),
-        description=f"Current health per {label.replace('_', ' ')}, most ARR at risk first.",
+        description=f"Current health per {label.replace('_', ' ')} of the active portfolio, "
+        "most ARR at risk first.",
         overrides=band_colors(),
     )
 
 
 def portfolio() -> Json:
     g = Grid()
-    where = PORTFOLIO_FILTER
+    where = ACTIVE_FILTER
     g.add(
         stat(
             "Accounts",
             sql(f"SELECT count(*) AS accounts FROM account_health WHERE {where}"),
-            description="Accounts with a health score (filtered by segment and owner).",
+            description="Accounts in the active portfolio (filtered by segment and owner); "
+            "churned ones are counted in the churn row.",
         ),
         6,
         4,
@@ -66,7 +75,8 @@ def portfolio() -> Json:
                 "SELECT coalesce(sum(arr), 0) AS arr_at_risk FROM account_health "
                 f"WHERE band <> 'healthy' AND {where}"
             ),
-            description="Annual recurring revenue of accounts that are at risk or critical.",
+            description="Annual recurring revenue of active accounts that are at risk or "
+            "critical (ARR lost to churn is apart, in the churn row).",
             defaults={"color": {"mode": "fixed", "fixedColor": "orange"}},
         ),
         6,
@@ -98,12 +108,15 @@ def portfolio() -> Json:
         4,
     )
 
+    lifecycle_row(g, PORTFOLIO_FILTER)
+
     g.row("Over time")
     g.add(
         timeseries(
             "Accounts by band",
             [prom("sum by (band) (healthscore_accounts)", "{{band}}")],
-            description="From the workers' healthscore_accounts gauge (whole portfolio).",
+            description="From the workers' healthscore_accounts gauge (the whole active "
+            "portfolio).",
             overrides=band_colors(),
             defaults={"custom": {"stacking": {"mode": "normal"}, "fillOpacity": 40}},
         ),
@@ -114,7 +127,7 @@ def portfolio() -> Json:
         timeseries(
             "ARR by band",
             [prom("sum by (band) (healthscore_arr)", "{{band}}")],
-            description="From the workers' healthscore_arr gauge (whole portfolio).",
+            description="From the workers' healthscore_arr gauge (the whole active portfolio).",
             overrides=band_colors(),
             defaults={"custom": {"stacking": {"mode": "normal"}, "fillOpacity": 40}},
         ),
@@ -134,13 +147,15 @@ def portfolio() -> Json:
                     WHERE $__timeFilter(h.at)
                       AND coalesce(a.segment, 'unknown') IN (${segment:sqlstring})
                       AND coalesce(a.csm_owner, 'unassigned') IN (${owner:sqlstring})
+                      AND a.lifecycle_status IS DISTINCT FROM 'churned'
                     GROUP BY 1, 2
                     ORDER BY 1
                     """,
                     "time_series",
                 )
             ],
-            description="Mean of the published scores in each interval (score_history).",
+            description="Mean of the published scores in each interval (score_history) of "
+            "the accounts in the active portfolio now.",
             defaults={"min": 0, "max": 100},
         ),
         12,
@@ -154,7 +169,7 @@ def portfolio() -> Json:
                     f"""
                     SELECT $__timeGroupAlias(at, $__interval), kind AS metric, count(*) AS value
                     FROM alerts
-                    WHERE $__timeFilter(at) AND status = 'firing' AND {where}
+                    WHERE $__timeFilter(at) AND status = 'firing' AND {PORTFOLIO_FILTER}
                     GROUP BY 1, 2
                     ORDER BY 1
                     """,

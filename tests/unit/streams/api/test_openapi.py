@@ -138,6 +138,7 @@ async def test_answers_match_their_schemas_exactly() -> None:
         "Health": found,
         "AccountList": AccountList(accounts=[found]),
         "Portfolio": await reader(table_with(HEALTH), None).portfolio(),
+        "PortfolioLifecycle": await reader(table_with(HEALTH), None).lifecycle(),
         "UnknownAccount": UnknownAccount(error="unknown account", account_id="x"),
         "ErrorBody": UNAUTHORIZED,
     }
@@ -157,16 +158,22 @@ def test_a_health_with_an_extra_or_missing_field_fails_its_schema() -> None:
 def test_portfolio_sums_bands_and_segments_and_lists_every_band() -> None:
     portfolio = tally(
         [
-            ("critical", "enterprise", 2, 300.0),
-            ("critical", None, 1, 0.0),
-            ("healthy", "enterprise", 3, 50.5),
+            ("critical", "enterprise", "active", 2, 300.0, 0.0),
+            ("critical", None, "active", 1, 0.0, 0.0),
+            ("healthy", "enterprise", "active", 3, 50.5, 0.0),
+            ("healthy", "enterprise", "resurrected", 1, 20.0, 0.0),
+            ("critical", "enterprise", "churned", 4, 99.0, 70.0),
         ]
     )
-    assert portfolio.accounts == 6
+    assert portfolio.accounts == 7
     assert portfolio.bands[Band.CRITICAL].model_dump() == {"accounts": 3, "arr": 300.0}
+    assert portfolio.bands[Band.HEALTHY].model_dump() == {"accounts": 4, "arr": 70.5}
     assert portfolio.bands[Band.AT_RISK].model_dump() == {"accounts": 0, "arr": 0.0}
     assert portfolio.segments["unknown"][Band.CRITICAL].accounts == 1
+    assert portfolio.segments["enterprise"][Band.CRITICAL].accounts == 2
     assert set(portfolio.segments["enterprise"]) == {Band.CRITICAL, Band.HEALTHY}
+    assert portfolio.churned.model_dump() == {"accounts": 4, "arr_lost": 70.0}
+    assert portfolio.resurrected.model_dump() == {"accounts": 1, "arr": 20.0}
 
 
 def test_empty_query_parameters_count_as_absent() -> None:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from models.events import TOPIC_EVENTS
+from models.lifecycle.derive import account_lifecycle
+from models.lifecycle.status import LifecycleStatus
+from models.model_config import load_model
+from models.state import AccountState, apply_event, new_state
 from streams.cli.main import main
 from streams.demo.company import Company
+from streams.demo.live import HISTORY_DAYS
 from streams.demo.profiles import PROFILES
 
 START = date(2025, 1, 1)
@@ -142,3 +147,30 @@ def test_demo_history_writes_the_profile_asked_for(tmp_path: Path) -> None:
     topics = Counter(json.loads(line)["topic"] for line in out.read_text().splitlines())
     assert topics["logins"] > 100
     assert topics["tickets"] == topics["nps"] == 0
+
+
+def test_with_winbacks_accounts_churn_come_back_and_churn_again_soon() -> None:
+    """The live demo's history (its accounts, seed and days), read by the model itself:
+    every churn panel has data before the demo goes live."""
+    model = load_model()
+    company = Company(300, START, winbacks=True)
+    states: dict[str, AccountState] = {}
+    now = datetime.combine(START + timedelta(days=HISTORY_DAYS), time(0), UTC)
+    for offset in range(HISTORY_DAYS):
+        for topic, events in company.day(START + timedelta(days=offset)).items():
+            for data in events:
+                event = TOPIC_EVENTS[topic].model_validate(data)
+                state = states.setdefault(event.account_id, new_state(event.account_id))
+                apply_event(state, event, model, now)
+    lifecycles = [account_lifecycle(state, model.lifecycle) for state in states.values()]
+    statuses = Counter(lifecycle.status for lifecycle in lifecycles)
+    assert statuses[LifecycleStatus.CHURNED] >= 3
+    assert statuses[LifecycleStatus.RESURRECTED] >= 2
+    assert any(e.rechurned for lifecycle in lifecycles for e in lifecycle.episodes)
+
+
+def test_without_winbacks_churned_accounts_stay_gone() -> None:
+    plain, explicit = Company(40, START, seed=5), Company(40, START, seed=5, winbacks=False)
+    for offset in range(120):
+        today = START + timedelta(days=offset)
+        assert plain.day(today) == explicit.day(today)
