@@ -46,7 +46,7 @@ lock: ## re-lock requirements/*.txt from pyproject.toml (locked versions stay un
 kafka-jars: ## fetch the local Kafka broker's jars from Maven Central
 	@deploy/local/kafka.sh fetch
 
-up: venv ## start local Kafka and PostgreSQL in the background; writes .local/env
+up: venv ## start local Kafka (KAFKA_VERSION, 4.4.0 by default) and PostgreSQL; writes .local/env
 	@deploy/local/kafka.sh start
 	@mkdir -p $(LOCAL)
 	@if [ -n "$$HS_PG_DSN" ]; then \

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.servers import ROOT, free_port
+from tests.support.servers import ROOT, free_port, kafka_version
 
 KAFKA_SH = str(ROOT / "deploy/local/kafka.sh")
 LOCALPG = str(ROOT / "deploy/local/localpg.py")
@@ -40,7 +40,8 @@ class PrivateKafka:
         return f"127.0.0.1:{self.sasl_port}"
 
     def _env(self) -> dict[str, str]:
-        shared_libs = Path(os.environ.get("LOCAL_DIR", ROOT / ".local")) / "kafka-libs"
+        local_dir = Path(os.environ.get("LOCAL_DIR", ROOT / ".local"))
+        shared_libs = local_dir / f"kafka-libs-{kafka_version()}"
         env = {
             **os.environ,
             "LOCAL_DIR": str(self.folder),

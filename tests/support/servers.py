@@ -16,6 +16,13 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 ROOT = Path(__file__).resolve().parents[2]
+# deploy/local/kafka.sh's default; KAFKA_VERSION chooses another for kafka.sh and the suite alike.
+DEFAULT_KAFKA_VERSION = "4.4.0"
+
+
+def kafka_version() -> str:
+    """The Kafka release the suite was started for."""
+    return os.environ.get("KAFKA_VERSION") or DEFAULT_KAFKA_VERSION
 
 
 def reachable(host: str, port: int) -> bool:

@@ -108,7 +108,7 @@ def test_compose_file_follows_the_compose_specification() -> None:
 def test_compose_runs_the_whole_stack_with_two_workers() -> None:
     services = yaml.safe_load(COMPOSE.read_text())["services"]
     assert {"kafka", "postgres", "prometheus", "grafana", "worker-1", "worker-2"} <= set(services)
-    assert services["kafka"]["image"] == "apache/kafka:3.9.1"
+    assert services["kafka"]["image"] == "apache/kafka:4.4.0"
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     state_volumes = set()
     for name in ("worker-1", "worker-2"):
