@@ -19,6 +19,7 @@ from models.events import LifecycleStage
 from models.exceptions import ModelError
 from models.health import Band
 from models.model_parts import ComponentName, Components, Strict, Weight
+from models.renewals.settings import RenewalSettings
 from models.yaml_errors import read_yaml_file
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("default_model.yaml")
@@ -122,6 +123,8 @@ class HealthModel(Strict):
     drivers: DriverSettings = DriverSettings()
     population: PopulationSettings = PopulationSettings()
     alerts: AlertRules = AlertRules()
+    # How renewal KPIs are counted; scores never read it.
+    renewals: RenewalSettings = RenewalSettings()
 
     _resolved: dict[str | None, Resolved] = PrivateAttr(default_factory=dict)
 

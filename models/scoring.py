@@ -40,6 +40,7 @@ from models.health import PROFILE_FIELDS, Health
 from models.model_config import Bands, HealthModel, Resolved
 from models.model_parts import ComponentName
 from models.population import Population
+from models.renewals.contracts import known_contracts
 from models.state import DAY_SECONDS, AccountState
 
 # A factor's driver candidate: (points it moves the score, driver code, signal, component).
@@ -216,6 +217,7 @@ def _score(
             "state_version": state.state_version,
             **_profile_fields(profile),
             "last_event_at": state.last_event_at,
+            "contracts": known_contracts(state),
         }
     )
 

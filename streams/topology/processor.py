@@ -77,7 +77,8 @@ class StateTable(Protocol):
 
 
 def health_changed(before: Health | None, after: Health) -> bool:
-    """Whether `after` is worth publishing: a different score, band, confidence or drivers."""
+    """Whether `after` is worth publishing: a different score, band, confidence, drivers,
+    profile or contracts."""
     if before is None:
         return True
     return (
@@ -88,6 +89,8 @@ def health_changed(before: Health | None, after: Health) -> bool:
         or [d.code for d in before.drivers] != [d.code for d in after.drivers]
         # A profile upsert (new owner, segment, ARR…) must reach routing and readers.
         or _profile_of(before) != _profile_of(after)
+        # A renewal record the score does not show must still reach PostgreSQL.
+        or before.contracts != after.contracts
     )
 
 
