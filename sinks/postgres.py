@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from models.health import Health, evaluation_key
+from sinks.renewals import UPSERT_RENEWALS, renewal_rows
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,8 @@ async def apply_migrations(pool: asyncpg.Pool) -> list[str]:
 _UPSERT_CURRENT = """
 INSERT INTO account_health (account_id, name, segment, region, line_of_business, csm_owner,
     lifecycle_stage, arr, renewal_date, score, band, confidence, components, drivers,
-    model_version, state_version, updated_at, last_event_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+    model_version, state_version, updated_at, last_event_at, contracts)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 ON CONFLICT (account_id) DO UPDATE SET
     name = EXCLUDED.name, segment = EXCLUDED.segment, region = EXCLUDED.region,
     line_of_business = EXCLUDED.line_of_business, csm_owner = EXCLUDED.csm_owner,
@@ -73,7 +74,7 @@ ON CONFLICT (account_id) DO UPDATE SET
     confidence = EXCLUDED.confidence, components = EXCLUDED.components,
     drivers = EXCLUDED.drivers, model_version = EXCLUDED.model_version,
     state_version = EXCLUDED.state_version, updated_at = EXCLUDED.updated_at,
-    last_event_at = EXCLUDED.last_event_at
+    last_event_at = EXCLUDED.last_event_at, contracts = EXCLUDED.contracts
 WHERE account_health.updated_at <= EXCLUDED.updated_at
 """
 
@@ -90,9 +91,16 @@ def _drivers(health: Health) -> list[dict[str, Any]]:
     return [driver.model_dump() for driver in health.drivers]
 
 
+def _contracts(health: Health) -> list[dict[str, Any]] | None:
+    if health.contracts is None:
+        return None
+    return [contract.model_dump(mode="json") for contract in health.contracts]
+
+
 async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
-    """Store a batch of health changes in one transaction. Idempotent: a replayed batch,
-    or the same evaluation made again at a later clock, adds no history row."""
+    """Store a batch of health changes, and the renewal records they carry, in one
+    transaction. Idempotent: a replayed batch, or the same evaluation made again at a
+    later clock, adds no history row and moves no renewal record back."""
     latest: dict[str, Health] = {}
     for health in batch:
         seen = latest.get(health.account_id)
@@ -118,6 +126,7 @@ async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
             h.state_version,
             h.updated_at,
             h.last_event_at,
+            _contracts(h),
         )
         for h in sorted(latest.values(), key=lambda h: h.account_id)
     ]
@@ -139,3 +148,4 @@ async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
     async with pool.acquire() as connection, connection.transaction():
         await connection.executemany(_UPSERT_CURRENT, current)
         await connection.executemany(_INSERT_HISTORY, history)
+        await connection.executemany(UPSERT_RENEWALS, renewal_rows(batch))
