@@ -21,7 +21,7 @@ UnwrittenGetter = Callable[[], Mapping[str, tuple[int, AccountEntry]]]
 
 _ROW_COLUMNS = """account_id, name, segment, region, line_of_business, csm_owner,
     lifecycle_stage, arr, renewal_date, score, band, confidence, components, drivers,
-    model_version, state_version, updated_at, last_event_at"""
+    model_version, state_version, updated_at, last_event_at, contracts"""
 UNKNOWN_SEGMENT = "unknown"
 
 
@@ -79,7 +79,7 @@ class HealthReader:
         pool = await self.pool()
         if pool is None:
             cells: Iterable[tuple[str, str | None, int, float]] = [
-                (h.band, h.segment, 1, h.arr or 0.0) for h in self._local_healths()
+                (h.band, h.segment, 1, h.arr or 0.0) for h in self.local_healths()
             ]
         else:
             rows = await pool.fetch(
@@ -92,7 +92,7 @@ class HealthReader:
     def _local_accounts(self, query: AccountQuery) -> list[Health]:
         chosen = [
             h
-            for h in self._local_healths()
+            for h in self.local_healths()
             if (query.band is None or h.band == query.band)
             and (query.segment is None or h.segment == query.segment)
             and (query.csm_owner is None or h.csm_owner == query.csm_owner)
@@ -100,7 +100,8 @@ class HealthReader:
         chosen.sort(key=lambda h: (h.score, h.account_id))
         return chosen[: query.limit]
 
-    def _local_healths(self) -> list[Health]:
+    def local_healths(self) -> list[Health]:
+        """The healths of this worker's own accounts, the latest evaluated first."""
         newer = {
             account_id: entry.health
             for account_id, (_, entry) in self.unwritten().items()

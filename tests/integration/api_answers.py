@@ -20,6 +20,8 @@ def as_answer(row: asyncpg.Record) -> dict[str, Any]:
     out = dict(row)
     out["components"] = json.loads(out["components"])
     out["drivers"] = json.loads(out["drivers"])
+    if out["contracts"] is not None:
+        out["contracts"] = json.loads(out["contracts"])
     return out
 
 
