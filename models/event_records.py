@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 from pydantic.dataclasses import dataclass
 
 from models.events import (
@@ -23,6 +23,7 @@ from models.events import (
     Role,
     TicketPriority,
     TicketStatus,
+    check_decided_on,
 )
 
 _FORBID_EXTRA = ConfigDict(extra="forbid")
@@ -68,6 +69,12 @@ class RenewalRecord(_Record):
     renewal_date: date
     arr: Annotated[float, Field(ge=0)]
     new_arr: Annotated[float, Field(ge=0)] | None = None
+    decided_on: date | None = None
+
+    @model_validator(mode="after")
+    def _decided_by_the_event(self) -> RenewalRecord:
+        check_decided_on(self.decided_on, self.occurred_at)
+        return self
 
 
 EventRecord = LoginRecord | TicketRecord | NpsRecord | RenewalRecord

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 Identifier = Annotated[str, Field(min_length=1, max_length=128)]
 
@@ -88,6 +88,23 @@ class RenewalEvent(Event):
     renewal_date: date
     arr: Annotated[float, Field(ge=0)]
     new_arr: Annotated[float, Field(ge=0)] | None = None
+    # The day the status was decided, when earlier than `occurred_at` (a renewal
+    # history imported from a CRM); its day when left out.
+    decided_on: date | None = None
+
+    @model_validator(mode="after")
+    def _decided_by_the_event(self) -> RenewalEvent:
+        check_decided_on(self.decided_on, self.occurred_at)
+        return self
+
+
+def check_decided_on(decided_on: date | None, occurred_at: datetime) -> None:
+    """A status cannot be decided after the event that reports it."""
+    if decided_on is not None and decided_on > occurred_at.date():
+        raise ValueError(
+            f"decided_on {decided_on.isoformat()} is after the day of occurred_at "
+            f"({occurred_at.date().isoformat()})"
+        )
 
 
 class AccountProfile(Event):

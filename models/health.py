@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from models.events import RenewalStatus
 from models.lifecycle.status import NEVER_CHURNED, Lifecycle
 
 
@@ -30,6 +31,23 @@ class Driver(BaseModel):
     text: str
     impact: float
     component: str
+
+
+class Contract(BaseModel):
+    """One contract's renewal as the account's state knows it: its latest status.
+
+    `decided_at` is when that status was decided: the event's `decided_on`
+    (midnight UTC) when it gave one, else its `occurred_at`.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    contract_id: str
+    status: RenewalStatus
+    renewal_date: date
+    arr: float = Field(ge=0)
+    new_arr: float | None = Field(default=None, ge=0)
+    decided_at: AwareDatetime
 
 
 # The fields a Health copies from the account's profile (the latest `accounts` event).
@@ -85,6 +103,11 @@ class Health(BaseModel):
     @property
     def current_lifecycle(self) -> Lifecycle:
         return self.lifecycle if self.lifecycle is not None else NEVER_CHURNED
+
+    # The contracts the account's state holds (those decided within the longest window,
+    # and those not yet due), by contract_id; None in healths published before they were
+    # carried. PostgreSQL keeps every one it is given (the `renewals` table).
+    contracts: list[Contract] | None = None
 
 
 def evaluation_key(health: Health) -> str:

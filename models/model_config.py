@@ -20,6 +20,7 @@ from models.exceptions import ModelError
 from models.health import Band
 from models.lifecycle.rules import LifecycleRules
 from models.model_parts import ComponentName, Components, Strict, Weight
+from models.renewals.settings import RenewalSettings
 from models.yaml_errors import read_yaml_file
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("default_model.yaml")
@@ -126,6 +127,8 @@ class HealthModel(Strict):
     population: PopulationSettings = PopulationSettings()
     alerts: AlertRules = AlertRules()
     lifecycle: LifecycleRules = LifecycleRules()
+    # How renewal KPIs are counted; scores never read it.
+    renewals: RenewalSettings = RenewalSettings()
 
     _resolved: dict[str | None, Resolved] = PrivateAttr(default_factory=dict)
 

@@ -41,6 +41,7 @@ from models.lifecycle.derive import account_lifecycle
 from models.model_config import Bands, HealthModel, Resolved
 from models.model_parts import ComponentName
 from models.population import Population
+from models.renewals.contracts import known_contracts
 from models.state import DAY_SECONDS, AccountState
 
 # A factor's driver candidate: (points it moves the score, driver code, signal, component).
@@ -218,6 +219,7 @@ def _score(
             **_profile_fields(profile),
             "last_event_at": state.last_event_at,
             "lifecycle": account_lifecycle(state, model.lifecycle),
+            "contracts": known_contracts(state),
         }
     )
 

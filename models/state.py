@@ -77,7 +77,7 @@ class AccountState(BaseModel):
     tickets: dict[str, list[int]] = Field(default_factory=dict)
     # respondent_id -> [answered at, score, role code, role given at]
     respondents: dict[str, list[int]] = Field(default_factory=dict)
-    # contract_id -> [at, status code, renewal day, arr, new_arr]
+    # contract_id -> [decided at, status code, renewal day, arr, new_arr]
     contracts: dict[str, list[float]] = Field(default_factory=dict)
     # For the lifecycle (models.lifecycle.ledger), kept beyond the windows:
     # "{UTC day}:{contract_id}" -> [at, status code, arr, new_arr] of an outcome, and
@@ -320,6 +320,10 @@ def _apply_renewal(
 ) -> bool:
     renewal_day = date_day(event.renewal_date)
     new_arr = event.new_arr if event.new_arr is not None else float(NONE)
+    # A status decided before the event reports it (an imported history) dates from then.
+    decided = event.decided_on
+    if decided is not None and date_day(decided) < day:
+        at = date_day(decided) * DAY_SECONDS
     record = [float(at), float(RENEWAL_CODE[event.status]), renewal_day, event.arr, new_arr]
     changed = add_latest(state.contracts, event.contract_id, record)
     trim_oldest(state.contracts, limits.max_contracts, C_AT)

@@ -50,7 +50,8 @@ T_EFFORT = 10
 # role code as given by the latest answer that named one, and that answer's time.
 R_AT, R_SCORE, R_ROLE, R_ROLE_AT = 0, 1, 2, 3
 
-# Contract record: [time, status code, renewal day, arr, new_arr or NONE] of the latest event.
+# Contract record: [time, status code, renewal day, arr, new_arr or NONE] of the latest status;
+# the time is when it was decided (the event's decided_on, else its occurred_at).
 C_AT, C_STATUS, C_RENEWAL_DAY, C_ARR, C_NEW_ARR = 0, 1, 2, 3, 4
 
 

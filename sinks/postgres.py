@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from models.health import Health, evaluation_key
+from sinks.renewals import UPSERT_RENEWALS, renewal_rows
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,9 @@ _UPSERT_CURRENT = """
 INSERT INTO account_health (account_id, name, segment, region, line_of_business, csm_owner,
     lifecycle_stage, arr, renewal_date, score, band, confidence, components, drivers,
     model_version, state_version, updated_at, last_event_at,
-    lifecycle_status, churned_on, arr_lost, resurrected_on, lifecycle)
+    lifecycle_status, churned_on, arr_lost, resurrected_on, lifecycle, contracts)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-    $19, $20, $21, $22, $23)
+    $19, $20, $21, $22, $23, $24)
 ON CONFLICT (account_id) DO UPDATE SET
     name = EXCLUDED.name, segment = EXCLUDED.segment, region = EXCLUDED.region,
     line_of_business = EXCLUDED.line_of_business, csm_owner = EXCLUDED.csm_owner,
@@ -78,7 +79,7 @@ ON CONFLICT (account_id) DO UPDATE SET
     last_event_at = EXCLUDED.last_event_at,
     lifecycle_status = EXCLUDED.lifecycle_status, churned_on = EXCLUDED.churned_on,
     arr_lost = EXCLUDED.arr_lost, resurrected_on = EXCLUDED.resurrected_on,
-    lifecycle = EXCLUDED.lifecycle
+    lifecycle = EXCLUDED.lifecycle, contracts = EXCLUDED.contracts
 WHERE account_health.updated_at <= EXCLUDED.updated_at
 """
 
@@ -110,9 +111,16 @@ def _lifecycle(health: Health) -> tuple[Any, ...]:
     )
 
 
+def _contracts(health: Health) -> list[dict[str, Any]] | None:
+    if health.contracts is None:
+        return None
+    return [contract.model_dump(mode="json") for contract in health.contracts]
+
+
 async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
-    """Store a batch of health changes in one transaction. Idempotent: a replayed batch,
-    or the same evaluation made again at a later clock, adds no history row."""
+    """Store a batch of health changes, and the renewal records they carry, in one
+    transaction. Idempotent: a replayed batch, or the same evaluation made again at a
+    later clock, adds no history row and moves no renewal record back."""
     latest: dict[str, Health] = {}
     for health in batch:
         seen = latest.get(health.account_id)
@@ -139,6 +147,7 @@ async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
             h.updated_at,
             h.last_event_at,
             *_lifecycle(h),
+            _contracts(h),
         )
         for h in sorted(latest.values(), key=lambda h: h.account_id)
     ]
@@ -160,3 +169,4 @@ async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
     async with pool.acquire() as connection, connection.transaction():
         await connection.executemany(_UPSERT_CURRENT, current)
         await connection.executemany(_INSERT_HISTORY, history)
+        await connection.executemany(UPSERT_RENEWALS, renewal_rows(batch))

@@ -19,3 +19,8 @@ GRANT SELECT ON account_health, score_history, alerts, alert_deliveries, alert_d
     TO healthscore_grafana;
 GRANT SELECT ON churn_episodes, resurrection_by_quarter, resurrection_totals, portfolio_arr
     TO healthscore_grafana;
+-- The renewal desk's records, settings and views (sinks/migrations/005_renewals.sql).
+GRANT SELECT ON renewals, renewal_settings, renewal_calibration, renewal_calendar,
+    renewal_periods, renewal_due_soon, renewal_due_soon_statuses, renewal_due_soon_summary,
+    renewal_forecast_bands, renewal_forecast
+    TO healthscore_grafana;

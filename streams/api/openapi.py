@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from models.health import Health
+from models.renewals.figures import RenewalDesk
 from streams.api.bodies import (
     AccountList,
     AccountQuery,
@@ -38,6 +39,7 @@ _ANSWERS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (AccountList, "serialization"),
     (Portfolio, "serialization"),
     (PortfolioLifecycle, "serialization"),
+    (RenewalDesk, "serialization"),
     (Liveness, "serialization"),
     (Readiness, "serialization"),
     (ErrorBody, "serialization"),
@@ -188,6 +190,14 @@ def openapi_document() -> dict[str, Any]:
             "it and what became of them since. From PostgreSQL's views (resurrection_totals, "
             "resurrection_by_quarter, portfolio_arr), or from the worker's own accounts "
             "without PostgreSQL.",
+        ),
+        "/portfolio/renewals": _operation(
+            "getRenewalDesk",
+            "Renewal KPIs per quarter and to date, the churn forecast and renewals due soon",
+            {"200": _json(RenewalDesk, "The renewal desk as of today (UTC).")},
+            description="Every figure is defined in docs/renewal-desk.md. Settings (fiscal "
+            "year, window, target, churn calibration) are the worker's model's `renewals` "
+            "section.",
         ),
     }
     return {

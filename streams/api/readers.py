@@ -24,7 +24,7 @@ UnwrittenGetter = Callable[[], Mapping[str, tuple[int, AccountEntry]]]
 
 _ROW_COLUMNS = """account_id, name, segment, region, line_of_business, csm_owner,
     lifecycle_stage, arr, renewal_date, score, band, confidence, components, drivers,
-    model_version, state_version, updated_at, last_event_at, lifecycle"""
+    model_version, state_version, updated_at, last_event_at, lifecycle, contracts"""
 UNKNOWN_SEGMENT = "unknown"
 CHURNED = LifecycleStatus.CHURNED.value
 # A portfolio cell: band, segment, lifecycle status, accounts, ARR, ARR lost.
@@ -95,7 +95,7 @@ class HealthReader:
         if pool is None:
             cells: Iterable[Cell] = [
                 (h.band, h.segment, h.current_lifecycle.status, 1, h.arr or 0.0, _lost(h))
-                for h in self._local_healths()
+                for h in self.local_healths()
             ]
         else:
             rows = await pool.fetch(
@@ -115,7 +115,7 @@ class HealthReader:
         migration 004, or computed the same way from this worker's own healths."""
         pool = await self.pool()
         if pool is None:
-            healths = self._local_healths()
+            healths = self.local_healths()
             churned = [h for h in healths if h.current_lifecycle.churned]
             back = [h for h in healths if h.current_lifecycle.status is LifecycleStatus.RESURRECTED]
             all_time, quarters = churn_figures(
@@ -147,7 +147,7 @@ class HealthReader:
     def _local_accounts(self, query: AccountQuery) -> list[Health]:
         chosen = [
             h
-            for h in self._local_healths()
+            for h in self.local_healths()
             if (query.band is None or h.band == query.band)
             and (query.segment is None or h.segment == query.segment)
             and (query.csm_owner is None or h.csm_owner == query.csm_owner)
@@ -156,7 +156,8 @@ class HealthReader:
         chosen.sort(key=lambda h: (h.score, h.account_id))
         return chosen[: query.limit]
 
-    def _local_healths(self) -> list[Health]:
+    def local_healths(self) -> list[Health]:
+        """The healths of this worker's own accounts, the latest evaluated first."""
         newer = {
             account_id: entry.health
             for account_id, (_, entry) in self.unwritten().items()

@@ -21,6 +21,7 @@ from streams.api.bodies import (
 )
 from streams.api.openapi import JSON, render_openapi
 from streams.api.readers import HealthReader
+from streams.api.renewals import RenewalReader
 from streams.topology.pipeline import Pipeline
 
 # Prometheus' text format 0.0.4; aiohttp refuses a charset inside content_type.
@@ -76,6 +77,7 @@ def readiness(
 def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> None:
     token = pipeline.settings.api_token
     openapi = render_openapi().encode()
+    renewals = RenewalReader(reader, pipeline.model.renewals)
 
     class Guarded(GuardedView):
         expected = f"Bearer {token.get_secret_value()}".encode() if token else None
@@ -136,3 +138,8 @@ def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> No
     class PortfolioLifecycle(Guarded):
         async def get(self, request: Request) -> Any:
             return answer(self, await reader.lifecycle())
+
+    @app.page("/portfolio/renewals")
+    class Renewals(Guarded):
+        async def get(self, request: Request) -> Any:
+            return answer(self, await renewals.desk())

@@ -1,9 +1,10 @@
 """The synthetic company behind `healthscore demo` and `healthscore demo-history`.
 
 `company` generates the events of accounts whose hidden health drifts (pure,
-no I/O), with the product's shape taken from a `profiles` entry; `live`
-produces its history and then live activity to Kafka; `history` writes its
-past to a history file for the backtest, without Kafka.
+no I/O), with the product's shape taken from a `profiles` entry; `crm_import`
+their renewals of the two years before (pure); `live` produces all of it and
+then live activity to Kafka; `history` writes the company's past to a history
+file for the backtest, without Kafka.
 
 Imports: `models` and streams' top-level modules (`settings`, `topics`,
 `kafka_client`). Never the topology, the API, the worker or `streams.cli`.

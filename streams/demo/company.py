@@ -10,7 +10,12 @@ Some accounts start out in trouble (a low target); any account may get into
 trouble later (the champion leaves, a budget is cut) or out of it, about once
 every three years on average. Contracts renew yearly; at each renewal the
 account churns with probability `CHURN_AT_ZERO_HEALTH · (1 - health)²`, so
-churn follows hidden health without being decided by it.
+churn follows hidden health without being decided by it. Each renewal is
+announced (`upcoming`) `ANNOUNCE_DAYS` before its date. With `renewal_timing`
+(the live demo) it is decided up to `EARLIEST_DAYS` before its date or
+`LATEST_DAYS` after it, as a CRM records renewals; without, on its date, as
+the backtest's histories have it. The announcements and the timing draw from
+a random generator of their own, so a history's other events stay the same.
 
 With `winbacks` (the live demo), churned accounts come back and some churn
 again (streams/demo/winbacks.py); without, the company is exactly what it was.
@@ -45,6 +50,9 @@ STAGES = ("onboarding", "adoption", "adoption", "adoption", "renewal")
 ROLES = tuple(Role)
 TROUBLE_PER_DAY = 0.001  # chance per account and day that its target changes
 CHURN_AT_ZERO_HEALTH = 0.75
+ANNOUNCE_DAYS = 120
+EARLIEST_DAYS, LATEST_DAYS = 30, 20  # how early or late renewal_timing decides
+LATE_SHARE = 0.25  # of renewals decided after their date, with renewal_timing
 NAMES = (
     "Acme",
     "Globex",
@@ -87,6 +95,8 @@ class Account:
     renewals: int = 0
     churned_on: date | None = None  # with winbacks: when it churned, and whether it returns
     comes_back: bool = False
+    announced: bool = False  # the next renewal's `upcoming` event was sent
+    lead: int = 0  # days before the renewal date it is decided (negative: after)
     id_prefix: str = "h"
     open_tickets: dict[str, tuple[str, date, bool]] = field(default_factory=dict)
     seq: int = 0
@@ -113,13 +123,26 @@ class Company:
         profile: Profile = DEFAULT,
         *,
         winbacks: bool = False,
+        renewal_timing: bool = False,
     ) -> None:
         self.rng = random.Random(seed)
+        self.seed = seed
+        self.timing = random.Random(f"renewal-timing-{seed}") if renewal_timing else None
         self.profile = profile
         valued = {f for f, _ in profile.value_features} | set(profile.risk_features)
         self.plain_features = tuple(f for f in profile.features if f not in valued)
         self.accounts = [self._new_account(i, start) for i in range(accounts)]
         self.winbacks = Winbacks(seed, self.accounts, start) if winbacks else None
+        for account in self.accounts:
+            account.lead = self._lead()
+
+    def _lead(self) -> int:
+        """When the next renewal is decided, relative to its date (0 without renewal_timing)."""
+        if self.timing is None:
+            return 0
+        if self.timing.random() < LATE_SHARE:
+            return -self.timing.randint(1, LATEST_DAYS)
+        return self.timing.randint(0, EARLIEST_DAYS)
 
     def _new_account(self, index: int, start: date) -> Account:
         rng = self.rng
@@ -204,7 +227,10 @@ class Company:
                 self._tickets(account, today, fraction, events["tickets"])
             if self.profile.nps and self.rng.random() < 0.04 * fraction:
                 self._nps(account, today, events["nps"])
-            if account.renewal_date <= today:
+            if not account.announced and (account.renewal_date - today).days <= ANNOUNCE_DAYS:
+                events["renewals"].append(self._announcement(account, today))
+                account.announced = True
+            if account.renewal_date - timedelta(days=account.lead) <= today:
                 self._renew(account, today, events)
         return events
 
@@ -315,6 +341,19 @@ class Company:
                 }
             )
 
+    def _announcement(self, a: Account, today: date) -> dict[str, Any]:
+        """The next contract's `upcoming` event, at 07:00 (UTC) of the day."""
+        moment = min(datetime.combine(today, time(7), UTC), datetime.now(UTC))
+        return {
+            "event_id": a.next_id("renewal"),
+            "account_id": a.account_id,
+            "occurred_at": moment.isoformat(),
+            "contract_id": f"{a.account_id}-c{a.renewals + 1}",
+            "status": "upcoming",
+            "renewal_date": a.renewal_date.isoformat(),
+            "arr": a.arr,
+        }
+
     def _renew(self, a: Account, today: date, events: Events) -> None:
         rng = self.rng
         a.renewals += 1
@@ -344,7 +383,8 @@ class Company:
         )
         if not a.churned:
             a.arr = new_arr
-            a.renewal_date = today + timedelta(days=365)
+            a.renewal_date += timedelta(days=365)
+            a.announced, a.lead = False, self._lead()
             a.stage = "adoption"
             if a.target < 0.4 and rng.random() < 0.5:
                 # Renewed in spite of trouble: the success plan agreed with it often works.
@@ -354,6 +394,7 @@ class Company:
     def _returned(self, a: Account, today: date, events: Events) -> None:
         """A churned account is back on a new contract (Winbacks.returns set its terms)."""
         when = self._at(today)
+        a.announced, a.lead = False, self._lead()
         events["renewals"].append(
             {
                 "event_id": a.next_id("renewal"),

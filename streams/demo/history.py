@@ -86,7 +86,7 @@ def _write(
     for topic, event in lines:
         sink.write(orjson.dumps({"topic": topic, "event": event}, option=orjson.OPT_APPEND_NEWLINE))
         summary.events[topic] += 1
-        if topic == "renewals":
+        if topic == "renewals" and event["status"] != "upcoming":
             summary.outcomes[str(event["status"])] += 1
 
 

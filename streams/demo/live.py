@@ -1,4 +1,5 @@
-"""`healthscore demo`: produce a synthetic company's history, then live activity."""
+"""`healthscore demo`: produce a synthetic company's renewal history (streams/demo/crm_import.py),
+its recent past, then live activity."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from streams.demo.company import Company, Events
+from streams.demo.crm_import import imported_renewals
 from streams.kafka_client import new_producer
 from streams.settings import Settings
 from streams.topics import ensure_topics
@@ -46,12 +48,19 @@ async def demo(settings: Settings, accounts: int, speed: float, seconds: float |
     started = time.monotonic()
     now = datetime.now(UTC)
     first_day = (now - timedelta(days=HISTORY_DAYS)).date()
-    # Churned accounts come back (and some churn again): every churn panel has data.
-    company = Company(accounts, first_day, winbacks=True)
+    # Churned accounts come back (and some churn again), and renewals are decided early
+    # or late: every churn and renewal panel has data.
+    company = Company(accounts, first_day, winbacks=True, renewal_timing=True)
     total = 0
     try:
+        started_at = now - timedelta(days=HISTORY_DAYS)
         total += await send_events(
-            producer, settings, {"accounts": company.profiles(now - timedelta(days=HISTORY_DAYS))}
+            producer,
+            settings,
+            {
+                "accounts": company.profiles(started_at),
+                "renewals": imported_renewals(company, started_at),
+            },
         )
         for offset in range(HISTORY_DAYS):
             day = first_day + timedelta(days=offset)

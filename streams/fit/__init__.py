@@ -10,6 +10,7 @@ Modules, in the order data flows through them:
 - rescore: score a recorded sample with a candidate model, exactly as the worker would;
 - model: ties the parts together into a `HealthModel`;
 - fitter: `fit_history`, which samples, cuts, learns and validates out of time;
+- calibration: the churn per band of the model written, for its renewals section;
 - output, command: the model YAML with its header, the report, the JSON and the command.
 
 This package imports `models` and `streams.backtest`; only `streams.cli` and `bench`

@@ -11,6 +11,7 @@
 4. The model written is the one validated, learned on the outcomes before the
    cut; with `refit_all` it is learned again on every outcome, and the figures
    then describe how well the procedure did, not that exact model.
+5. Its renewals section gets the churn per band it shows (streams/fit/calibration.py).
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from typing import TextIO
 
 from models.backtest.metrics import auc
 from models.model_config import HealthModel
+from models.renewals.settings import ChurnCalibration
 from streams.backtest.logistic import Inputs, fit_predict
 from streams.backtest.samples import BacktestOptions
 from streams.fit.bands import Edge, measure
+from streams.fit.calibration import calibrate, calibration_days, with_calibration
 from streams.fit.exceptions import FitError
 from streams.fit.learn import require_sklearn
 from streams.fit.model import Learned, Targets, learn_model
@@ -66,10 +69,15 @@ class FitResult:
     validated: Learned
     written: Learned
     checks: list[Check] = field(default_factory=list)
+    # The churn per band of the model written, for its renewals section (None: no samples).
+    calibration: ChurnCalibration | None = None
 
     @property
     def model(self) -> HealthModel:
-        return self.written.model
+        """The model written: the one learned, with the churn calibration measured on it."""
+        if self.calibration is None:
+            return self.written.model
+        return with_calibration(self.written.model, self.calibration)
 
 
 def _compared(samples: Sequence[FitSample]) -> list[FitSample]:
@@ -151,9 +159,22 @@ def fit_history(
     validated = learn_model(train, base, options.targets)
     checks = [check(validated, train, test, days) for days in options.sampling.days] if test else []
     written = validated
+    days = calibration_days(options.sampling.days)
     if options.refit_all and cut is not None:
         say(f"learning again from all {len(compared)} samples")
         written = learn_model(compared, base, options.targets)
+        calibration = calibrate(
+            written.model, compared, days, f"healthscore fit of {path.name}, all outcomes"
+        )
+    elif cut is not None:
+        held_out = f"outcomes from {cut:%Y-%m-%d} (held out)"
+        calibration = calibrate(
+            written.model, test, days, f"healthscore fit of {path.name}, {held_out}"
+        )
+    else:
+        calibration = calibrate(
+            written.model, train, days, f"healthscore fit of {path.name}, the training outcomes"
+        )
     return FitResult(
         history=str(path),
         base_version=base.version,
@@ -165,4 +186,5 @@ def fit_history(
         validated=validated,
         written=written,
         checks=checks,
+        calibration=calibration,
     )

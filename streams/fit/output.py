@@ -15,6 +15,7 @@ from typing import Any, TextIO
 import orjson
 import yaml
 
+from models.health import Band
 from streams.fit.bands import Edge
 from streams.fit.fitter import FitResult
 from streams.fit.model import Learned
@@ -88,6 +89,17 @@ def summary_lines(result: FitResult) -> list[str]:
             f"the model written was learned again on all {result.written.samples} samples "
             "(--refit-all): the held-out figures describe the procedure, not that exact model"
         )
+    calibration = result.calibration
+    if calibration is not None:
+        churn = ", ".join(
+            f"{band.value} {o.churned} of {o.renewals}"
+            for band in (Band.CRITICAL, Band.AT_RISK, Band.HEALTHY)
+            for o in (calibration.outcomes(band),)
+        )
+        lines.append(
+            f"churn per band {calibration.days_before} days before ({calibration.source}): "
+            f"{churn} (renewals.churn_calibration)"
+        )
     return lines
 
 
@@ -100,8 +112,9 @@ def write_model(result: FitResult, path: Path, now: datetime | None = None) -> N
         "",
         *summary_lines(result),
         "",
-        "Weights, curves, key/risk features and bands are learned; everything else is the",
-        "base model's. Stage overrides are dropped (they were written for other weights).",
+        "Weights, curves, key/risk features and bands are learned, and the renewals",
+        "section's churn calibration measured; everything else is the base model's.",
+        "Stage overrides are dropped (they were written for other weights).",
     ]
     data = result.model.model_dump(mode="json")
     for component in data["components"].values():
@@ -152,6 +165,9 @@ def result_json(result: FitResult) -> dict[str, Any]:
         "train_samples": result.train,
         "test_samples": result.test,
         "refit_all": result.written is not result.validated,
+        "churn_calibration": (
+            result.calibration.model_dump(mode="json") if result.calibration else None
+        ),
         "validated": _learned_json(result.validated),
         "written": _learned_json(result.written),
         "held_out": [

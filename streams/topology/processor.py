@@ -78,7 +78,7 @@ class StateTable(Protocol):
 
 def health_changed(before: Health | None, after: Health) -> bool:
     """Whether `after` is worth publishing: a different score, band, confidence, drivers,
-    profile or lifecycle."""
+    profile, lifecycle or contracts."""
     if before is None:
         return True
     return (
@@ -91,6 +91,8 @@ def health_changed(before: Health | None, after: Health) -> bool:
         or _profile_of(before) != _profile_of(after)
         # A churn or a resurrection, even one that leaves the score where it was.
         or before.lifecycle != after.lifecycle
+        # A renewal record the score does not show must still reach PostgreSQL.
+        or before.contracts != after.contracts
     )
 
 

@@ -28,6 +28,7 @@ from models.validation import Rejection, RejectReason, describe_validation_error
 from sinks.metrics import Metrics
 from sinks.postgres import apply_migrations, create_pool, write_health
 from sinks.postgres_faults import describe, retry_transient, write_isolating
+from sinks.renewals import write_renewal_settings
 from streams.topics import DLQ, SCORES
 from streams.topology.dead_letter_sender import DeadLetterSender
 from streams.topology.pipeline import Pipeline, raw_topic
@@ -149,4 +150,10 @@ def attach_storage(app: faust.App, pipeline: Pipeline, database: Database) -> No
 
     @app.task  # type: ignore[untyped-decorator]
     async def migrate_at_start() -> None:
-        await database.wait_for_pool()
+        pool = await database.wait_for_pool()
+        model = pipeline.model
+        # The renewal desk's SQL views count as this worker's model says.
+        await retry_transient(
+            lambda: write_renewal_settings(pool, model.renewals, model.version),
+            "writing the renewal settings",
+        )

@@ -22,6 +22,8 @@ def as_answer(row: asyncpg.Record) -> dict[str, Any]:
     out["drivers"] = json.loads(out["drivers"])
     if out.get("lifecycle") is not None:
         out["lifecycle"] = json.loads(out["lifecycle"])
+    if out["contracts"] is not None:
+        out["contracts"] = json.loads(out["contracts"])
     return out
 
 

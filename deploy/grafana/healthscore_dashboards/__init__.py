@@ -3,5 +3,6 @@
 from .account import account
 from .pipeline import pipeline
 from .portfolio import portfolio
+from .renewals import renewals
 
-__all__ = ["account", "pipeline", "portfolio"]
+__all__ = ["account", "pipeline", "portfolio", "renewals"]

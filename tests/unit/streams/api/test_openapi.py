@@ -13,7 +13,10 @@ import pytest
 from openapi_spec_validator import validate
 from pydantic import ValidationError
 
-from models.health import Band, Driver, Health
+from models.events import RenewalStatus
+from models.health import Band, Contract, Driver, Health
+from models.model_config import load_model
+from models.renewals.kpis import renewal_desk, renewals_of
 from models.state import new_state
 from streams.api.bodies import AccountList, AccountQuery, UnknownAccount
 from streams.api.openapi import DOCUMENT, openapi_document, render_openapi
@@ -48,6 +51,15 @@ HEALTH = Health(
     renewal_date=date(2026, 5, 1),
     lifecycle_stage="renewal",
     last_event_at=datetime(2026, 3, 1, 11, 0, tzinfo=UTC),
+    contracts=[
+        Contract(
+            contract_id="acme-2025",
+            status=RenewalStatus.UPCOMING,
+            renewal_date=date(2026, 5, 1),
+            arr=250_000.0,
+            decided_at=datetime(2026, 2, 1, 9, 0, tzinfo=UTC),
+        )
+    ],
 )
 
 
@@ -57,6 +69,7 @@ def postgres_row(health: Health) -> dict[str, Any]:
     row["band"] = health.band.value
     row["components"] = json.loads(json.dumps(health.components))
     row["drivers"] = json.loads(json.dumps([d.model_dump() for d in health.drivers]))
+    row["contracts"] = [c.model_dump(mode="json") for c in health.contracts or ()]
     return row
 
 
@@ -97,7 +110,7 @@ def test_the_document_is_valid_openapi_3_1() -> None:
 
 def test_every_view_is_described_and_nothing_else() -> None:
     app = faust.App("openapi-test", broker="kafka://localhost:1", autodiscover=False)
-    pipeline: Any = SimpleNamespace(settings=SimpleNamespace(api_token=None))
+    pipeline: Any = SimpleNamespace(settings=SimpleNamespace(api_token=None), model=load_model())
     attach_views(app, pipeline, reader({}, None))
     assert set(app.web.views) == set(openapi_document()["paths"])
 
@@ -141,6 +154,9 @@ async def test_answers_match_their_schemas_exactly() -> None:
         "PortfolioLifecycle": await reader(table_with(HEALTH), None).lifecycle(),
         "UnknownAccount": UnknownAccount(error="unknown account", account_id="x"),
         "ErrorBody": UNAUTHORIZED,
+        "RenewalDesk": renewal_desk(
+            renewals_of(found), date(2026, 3, 1), load_model().renewals, "worker"
+        ),
     }
     for name, body in answers.items():
         component_validator(document, name).validate(orjson.loads(body.model_dump_json()))

@@ -12,6 +12,7 @@ from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 from prometheus_client import CollectorRegistry, generate_latest
 
+from models.model_config import load_model
 from sinks.metrics import create_metrics
 from streams.api.web import attach_views
 from streams.engine.faust_metrics import FaustMonitor, attach_faust_metrics, faust_metrics
@@ -24,7 +25,9 @@ def new_app() -> faust.App:
 def test_the_sensor_becomes_the_apps_monitor_and_adds_no_route() -> None:
     app = new_app()
     metrics = create_metrics()
-    pipeline: Any = SimpleNamespace(settings=SimpleNamespace(api_token=None), metrics=metrics)
+    pipeline: Any = SimpleNamespace(
+        settings=SimpleNamespace(api_token=None), metrics=metrics, model=load_model()
+    )
     reader: Any = SimpleNamespace()
     attach_views(app, pipeline, reader)
     monitor = attach_faust_metrics(app, metrics.registry)

@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 
+from models.health import Band
 from models.model_config import load_model
 from models.model_file import check_model_file
 from streams.backtest import BacktestOptions, run_backtest
 from streams.cli.main import main
 from streams.fit.fitter import FitOptions, fit_history
-from streams.fit.output import write_model
+from streams.fit.output import summary_lines, write_model
 from streams.fit.rescore import rescore
 from streams.fit.sampling import collect
 
@@ -111,8 +112,13 @@ def test_outcomes_and_events_after_the_cut_do_not_change_the_model(
     ]
     changed = fit_history(_write(tmp_path / "changed.jsonl", kept + noise, flipped), BASE, OPTIONS)
     assert changed.cut == fitted.cut == CUT_AT
-    assert changed.model.model_dump() == fitted.model.model_dump()
-    assert changed.checks != fitted.checks  # the held-out figures did see the change
+    # What scores is unchanged; the held-out figures, and the churn calibration measured on
+    # the held-out outcomes, did see the change.
+    assert changed.model.model_dump(exclude={"renewals"}) == fitted.model.model_dump(
+        exclude={"renewals"}
+    )
+    assert changed.checks != fitted.checks
+    assert changed.model.renewals != fitted.model.renewals
     assert fitted.train > 0 and fitted.test > 0
 
 
@@ -166,6 +172,27 @@ def test_refit_all_learns_the_written_model_from_every_outcome(history: Path) ->
     assert result.checks  # validated before the refit
 
 
+def test_the_written_model_carries_the_churn_per_band_of_the_held_out_outcomes(
+    history: Path,
+) -> None:
+    result = fit_history(history, BASE, OPTIONS)
+    calibration = result.model.renewals.churn_calibration
+    assert calibration == result.calibration
+    assert calibration.days_before == 60
+    assert "held out" in calibration.source
+    held_out = next(c for c in result.checks if c.days == 60)
+    counted = calibration.bands.values()
+    assert sum(o.renewals for o in counted) == held_out.samples
+    assert sum(o.churned for o in counted) == held_out.churned
+    below_healthy = (
+        calibration.outcomes(Band.CRITICAL).renewals + calibration.outcomes(Band.AT_RISK).renewals
+    )
+    assert below_healthy == held_out.edges[1].flagged
+    assert "churn per band 60 days before" in "\n".join(summary_lines(result))
+    # The rest of the renewals section is the base model's.
+    assert result.model.renewals.fiscal_year_start_month == BASE.renewals.fiscal_year_start_month
+
+
 def test_fit_command_writes_a_model_and_reports_validation(
     history: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -178,6 +205,7 @@ def test_fit_command_writes_a_model_and_reports_validation(
     assert main(["check-model", str(out)]) == 0
     document = json.loads(figures.read_text())
     assert {h["days"] for h in document["held_out"]} == {30, 60, 90}
+    assert document["churn_calibration"]["days_before"] == 60
     assert main(["fit", str(history), "--out", str(tmp_path / "no" / "such" / "dir.yaml")]) == 2
     assert "cannot write" in capsys.readouterr().err
 

@@ -167,6 +167,24 @@ async def test_a_new_owner_is_published_even_when_the_score_stands_still() -> No
     assert out.scores[-1].csm_owner == "lee"
 
 
+async def test_a_renewal_record_is_published_even_when_the_score_stands_still() -> None:
+    proc, _, out = processor()
+    contract = {
+        "account_id": "a",
+        "contract_id": "c1",
+        "renewal_date": "2026-09-01",
+        "arr": 10_000.0,
+        "occurred_at": (NOW - timedelta(days=2)).isoformat(),
+    }
+    await proc.process([message("renewals", {**contract, "event_id": "r1", "status": "upcoming"})])
+    # Announced again with the same date: the score cannot move, the record does.
+    again = {**contract, "event_id": "r2", "status": "upcoming", "occurred_at": NOW.isoformat()}
+    await proc.process([message("renewals", again)])
+    assert [h.score for h in out.scores] == [out.scores[0].score] * 2
+    decided = [c.decided_at for h in out.scores for c in h.contracts or ()]
+    assert decided == [NOW - timedelta(days=2), NOW]
+
+
 async def test_bad_messages_are_rejected_without_stopping_the_batch() -> None:
     proc, table, out = processor()
     broken = RawMessage("logins", "logins", 0, 1, b"a", b"{nope", [])

@@ -1,0 +1,1 @@
+"""Unit tests of models/renewals/: the renewal desk's quarters, figures and settings."""
