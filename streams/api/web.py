@@ -19,6 +19,7 @@ from streams.api.bodies import (
     Readiness,
     UnknownAccount,
 )
+from streams.api.experience import ExperienceQuery, ExperienceReader
 from streams.api.openapi import JSON, render_openapi
 from streams.api.readers import HealthReader
 from streams.api.renewals import RenewalReader
@@ -78,6 +79,7 @@ def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> No
     token = pipeline.settings.api_token
     openapi = render_openapi().encode()
     renewals = RenewalReader(reader, pipeline.model.renewals)
+    experience = ExperienceReader(reader, pipeline.model.windows)
 
     class Guarded(GuardedView):
         expected = f"Bearer {token.get_secret_value()}".encode() if token else None
@@ -143,3 +145,12 @@ def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> No
     class Renewals(Guarded):
         async def get(self, request: Request) -> Any:
             return answer(self, await renewals.desk())
+
+    @app.page("/portfolio/cx")
+    class CustomerExperience(Guarded):
+        async def get(self, request: Request) -> Any:
+            try:
+                query = ExperienceQuery.parse(request.query)
+            except ValidationError as exc:
+                return answer(self, query_error(exc), 400)
+            return answer(self, await experience.figures(query))
