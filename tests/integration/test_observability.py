@@ -446,7 +446,12 @@ async def test_dashboard_sql_returns_rows(
         time_to=now + timedelta(minutes=1),
         interval=SQL_INTERVAL,
         # Grafana's "All" is every value of the variable's own query.
-        variables={"account": traffic.alerted[0], "segment": segments, "owner": owners},
+        variables={
+            "account": traffic.alerted[0],
+            "segment": segments,
+            "owner": owners,
+            "dimension": "segment",
+        },
     )
     async with reader.transaction(readonly=True):
         await reader.execute(f"SET LOCAL ROLE {READONLY_ROLE}")
