@@ -248,6 +248,26 @@ def nps_figures(promoters: int, passives: int, detractors: int) -> NpsFigures:
     )
 
 
+# The key of every answer's NPS among the personas' (nps_by_persona).
+ALL_RESPONDENTS = "all"
+
+
+def nps_by_persona(experience: Experience) -> dict[str, float]:
+    """One account's NPS per persona that has answers, and over every answer
+    (`ALL_RESPONDENTS`, when there is any)."""
+    found: dict[str, float] = {}
+    promoters = passives = detractors = 0
+    for persona, counts in experience.personas.items():
+        score = nps(counts.promoters, counts.passives, counts.detractors)
+        if score is not None:
+            found[persona.value] = score
+            promoters += counts.promoters
+            passives += counts.passives
+            detractors += counts.detractors
+    overall = nps(promoters, passives, detractors)
+    return found if overall is None else {ALL_RESPONDENTS: overall, **found}
+
+
 def experience_figures(experiences: Iterable[Experience]) -> ExperienceFigures:
     """The figures of these accounts' counts, all counted."""
     sums = _Sums()

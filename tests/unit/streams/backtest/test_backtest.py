@@ -146,6 +146,7 @@ def test_the_score_predicts_churn_in_the_demo_company(tmp_path: Path) -> None:
         assert set(horizon["predictors"]) == {"health_score", "days_since_login", "nps"}
         assert {"engagement", "support", "sentiment", "commercial"} <= set(horizon["components"])
         assert "engagement.recency" in horizon["factors"]
+        assert {"all", "business_executive", "end_user"} <= set(horizon["roles"])
         learned = horizon["out_of_time"]
         assert learned["skipped"] is None
         assert learned["predictors"]["logistic_regression"]["n"] > 0
