@@ -20,22 +20,19 @@ covers a window of the model ending on the evaluation's UTC day:
 
 from __future__ import annotations
 
-from enum import StrEnum
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
+from models.events import Role
 
-class Persona(StrEnum):
-    """The six B2B roles, and people whose role is not known."""
-
-    FINANCE_EXECUTIVE = "finance_executive"
-    BUSINESS_EXECUTIVE = "business_executive"
-    DEPARTMENT_MANAGER = "department_manager"
-    END_USER = "end_user"
-    IT_LEADER = "it_leader"
-    TECHNICAL_EXPERT = "technical_expert"
-    NO_ROLE = "no_role"
-
+NO_ROLE: Final = "no_role"
+# Who counts apart: each of the six roles, and people no event named a role for.
+Persona = Role | Literal["no_role"]
+PERSONAS: tuple[Persona, ...] = (*Role, NO_ROLE)
+# What the JSON Schema of a dict keyed by persona says of its keys.
+PERSONA_KEYS: JsonDict = {"propertyNames": {"enum": [str(persona) for persona in PERSONAS]}}
 
 _FROZEN = ConfigDict(frozen=True)
 
@@ -97,7 +94,8 @@ class Experience(BaseModel):
 
     personas: dict[Persona, PersonaCounts] = Field(
         description="The personas with an NPS answer or an active user; a persona left "
-        "out has none."
+        "out has none.",
+        json_schema_extra=PERSONA_KEYS,
     )
     csat: CsatCounts
     effort: EffortCounts

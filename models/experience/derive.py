@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from models.experience.counts import NO_ROLE
 from models.model_config import Windows
 from models.state import DAY_SECONDS, AccountState
 from models.state_records import (
@@ -29,9 +30,8 @@ from models.state_records import (
     U_ROLE,
 )
 
-NO_ROLE = "no_role"
 # The persona of each role code + 1: no_role first (code NONE, -1), then the roles.
-_PERSONAS = (NO_ROLE, *(role.value for role in ROLES))
+_PERSONAS = (NO_ROLE, *ROLES)
 
 
 def account_experience(state: AccountState, today: int, windows: Windows) -> dict[str, Any]:

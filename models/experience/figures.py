@@ -24,7 +24,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from models.experience.counts import Experience, Persona
+from models.experience.counts import PERSONA_KEYS, PERSONAS, Experience, Persona
 from models.health import Health
 from models.model_config import Windows
 
@@ -100,12 +100,13 @@ class ExperienceFigures(BaseModel):
     nps: NpsFigures = Field(description="Every answer, whatever the respondent's role.")
     personas: dict[Persona, PersonaFigures] = Field(
         description="Every role, and `no_role` for people whose role is not known; zeros "
-        "where there is nothing to count."
+        "where there is nothing to count.",
+        json_schema_extra=PERSONA_KEYS,
     )
-    csat: CsatFigures
-    effort: EffortFigures
-    first_reply: FirstReplyFigures
-    activity: ActivityFigures
+    csat: CsatFigures = Field(description="Tickets resolved in the support window.")
+    effort: EffortFigures = Field(description="Tickets resolved in the support window.")
+    first_reply: FirstReplyFigures = Field(description="Tickets opened in the support window.")
+    activity: ActivityFigures = Field(description="Logins in the activity (baseline) window.")
 
 
 class ExperienceWindows(BaseModel):
@@ -168,7 +169,7 @@ class _Sums:
 
     def __init__(self) -> None:
         self.accounts = 0
-        self.personas = {persona: [0, 0, 0, 0] for persona in Persona}
+        self.personas: dict[Persona, list[int]] = {persona: [0, 0, 0, 0] for persona in PERSONAS}
         self.csat = [0, 0, 0]  # answers, satisfied, total
         self.effort = [0, 0]  # answers, total
         self.replies, self.reply_hours = 0, 0.0
@@ -260,7 +261,7 @@ def nps_by_persona(experience: Experience) -> dict[str, float]:
     for persona, counts in experience.personas.items():
         score = nps(counts.promoters, counts.passives, counts.detractors)
         if score is not None:
-            found[persona.value] = score
+            found[str(persona)] = score
             promoters += counts.promoters
             passives += counts.passives
             detractors += counts.detractors

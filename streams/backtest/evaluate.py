@@ -33,14 +33,14 @@ from models.backtest.bootstrap import PairedBootstrap, interval
 from models.backtest.calibration import Bin, by_band, by_decile
 from models.backtest.metrics import Ranking, ranking
 from models.backtest.split import walk_forward
-from models.experience.counts import Persona
+from models.experience.counts import PERSONAS
 from models.experience.figures import ALL_RESPONDENTS
 from models.health import Band
 from streams.backtest.logistic import Fitted, Inputs, MissingExtraError, fit_predict
 from streams.backtest.samples import BacktestOptions, Sample
 
 BANDS = (Band.CRITICAL.value, Band.AT_RISK.value, Band.HEALTHY.value)
-ROLE_ORDER = (ALL_RESPONDENTS, *(persona.value for persona in Persona))
+ROLE_ORDER = (ALL_RESPONDENTS, *(str(persona) for persona in PERSONAS))
 Risk = Callable[[Sample], float | None]
 Fit = Callable[[Sequence[Inputs], Sequence[bool], Sequence[Inputs]], Fitted]
 
@@ -84,7 +84,7 @@ class Horizon:
     predictors: dict[str, Predictor]  # health_score and the baselines
     components: dict[str, Predictor]
     factors: dict[str, Predictor]
-    roles: dict[str, Predictor]  # "all", then each role with answers, in Persona order
+    roles: dict[str, Predictor]  # "all", then each role with answers, in PERSONAS order
     bands: list[Bin]
     deciles: list[Bin]
     out_of_time: OutOfTime

@@ -5,21 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from models.events import Role
-from models.experience.counts import ActivityCounts, Experience, Persona, PersonaCounts
+from models.experience.counts import NO_ROLE, ActivityCounts, Experience, PersonaCounts
 from models.experience.derive import account_experience
 from models.health import Health
 from models.model_config import HealthModel
 from models.scoring import score
 from models.state import AccountState, prune
-from tests.unit.models.test_model_factories import (
-    MODEL,
-    T0,
-    ago,
-    build,
-    login,
-    nps,
-    ticket,
-)
+from tests.unit.models.test_model_factories import MODEL, T0, ago, build, login, nps, ticket
 
 TODAY = int(T0.timestamp()) // 86_400
 
@@ -44,9 +36,9 @@ def test_each_respondent_counts_once_with_the_latest_answer_and_role() -> None:
         ]
     )
     assert counts(state).personas == {
-        Persona.FINANCE_EXECUTIVE: PersonaCounts(detractors=1),
-        Persona.END_USER: PersonaCounts(passives=1),
-        Persona.NO_ROLE: PersonaCounts(promoters=1),
+        Role.FINANCE_EXECUTIVE: PersonaCounts(detractors=1),
+        Role.END_USER: PersonaCounts(passives=1),
+        NO_ROLE: PersonaCounts(promoters=1),
     }
 
 
@@ -66,7 +58,7 @@ def test_answers_and_tickets_outside_their_windows_count_nowhere() -> None:
         model=model,
     )
     found = counts(state, model)
-    assert found.personas == {Persona.IT_LEADER: PersonaCounts(promoters=1)}
+    assert found.personas == {Role.IT_LEADER: PersonaCounts(promoters=1)}
     assert (found.csat.answers, found.csat.satisfied, found.csat.total) == (1, 1, 5)
     assert (found.effort.answers, found.effort.total) == (1, 7)
     assert (found.first_reply.tickets, found.first_reply.hours) == (1, 3.0)
@@ -90,8 +82,8 @@ def test_active_users_count_per_the_role_their_latest_login_named() -> None:
     )
     found = counts(state)
     assert found.personas == {
-        Persona.IT_LEADER: PersonaCounts(active_users=1),
-        Persona.NO_ROLE: PersonaCounts(active_users=1),
+        Role.IT_LEADER: PersonaCounts(active_users=1),
+        NO_ROLE: PersonaCounts(active_users=1),
     }
     assert (found.activity.users, found.activity.user_days, found.activity.days) == (2, 4, 30)
 
@@ -103,7 +95,7 @@ def test_a_later_login_in_the_past_does_not_change_a_newer_role() -> None:
     ]
     newest_first = list(reversed(newest_last))
     assert build(newest_last).user_roles == build(newest_first).user_roles
-    assert counts(build(newest_first)).personas[Persona.IT_LEADER].active_users == 1
+    assert counts(build(newest_first)).personas[Role.IT_LEADER].active_users == 1
 
 
 def test_a_user_pruned_from_the_state_leaves_its_role_behind() -> None:

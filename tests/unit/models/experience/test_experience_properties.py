@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 from models.events import Role
 from models.experience.counts import (
+    PERSONAS,
     ActivityCounts,
     CsatCounts,
     EffortCounts,
     Experience,
     FirstReplyCounts,
-    Persona,
     PersonaCounts,
 )
 from models.experience.derive import account_experience
@@ -43,7 +43,7 @@ def experiences(draw: st.DrawFn) -> Experience:
     return Experience(
         personas=draw(
             st.dictionaries(
-                st.sampled_from(Persona),
+                st.sampled_from(PERSONAS),
                 st.builds(
                     PersonaCounts,
                     promoters=small,
