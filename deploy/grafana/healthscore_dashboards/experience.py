@@ -20,15 +20,43 @@ from .grafana import (
 
 ALL = "FROM cx_now WHERE dimension = 'all'"
 CHOSEN = "dimension = ${dimension:sqlstring}"
-PERSONAS = (
-    "finance_executive",
-    "business_executive",
-    "department_manager",
-    "end_user",
-    "it_leader",
-    "technical_expert",
-    "no_role",
-)
+# The columns of the views' figures that are not plain counts, and their units.
+FIGURE_UNITS = {
+    "nps": "none",
+    "csat": "percentunit",
+    "csat_mean": "none",
+    "effort_mean": "none",
+    "first_reply_hours": "h",
+    "dau_mau": "percentunit",
+}
+# The figures drawn over time per value of the chosen dimension: title, column of
+# cx_by_day, description, unit and the axis' range.
+OVER_TIME: list[tuple[str, str, str, str, Json]] = [
+    ("NPS", "nps", "Over every answer.", "none", {"min": -100, "max": 100}),
+    ("CSAT", "csat", "Share of answers 4-5.", "percentunit", {"min": 0, "max": 1}),
+    (
+        "Customer effort",
+        "effort_mean",
+        "Mean answer, 1-7, higher = easier.",
+        "none",
+        {"min": 1, "max": 7},
+    ),
+    (
+        "First reply time",
+        "first_reply_hours",
+        "Mean hours from opened to the first response.",
+        "h",
+        {"min": 0},
+    ),
+    ("Active users", "active_users", "Distinct users, 30 days.", "short", {"min": 0}),
+    (
+        "DAU/MAU",
+        "dau_mau",
+        "Average daily active users / active users, 30 days.",
+        "percentunit",
+        {"min": 0, "max": 1},
+    ),
+]
 NPS_RANGE: Json = {
     "min": -100,
     "max": 100,
@@ -203,85 +231,35 @@ def by_dimension(g: Grid) -> None:
             ),
             description="Every figure of the active portfolio's accounts in each group "
             "(`unknown`, or `unassigned` for owners, when the profile has none).",
-            overrides=units(
-                nps="none",
-                csat="percentunit",
-                csat_mean="none",
-                effort_mean="none",
-                first_reply_hours="h",
-                dau_mau="percentunit",
-            ),
+            overrides=units(**FIGURE_UNITS),
         ),
         24,
         8,
     )
-    columns = ", ".join(
-        f"max(nps) FILTER (WHERE persona = '{persona}') AS {persona}" for persona in PERSONAS
-    )
-    g.add(
-        table(
-            "NPS per role and $dimension",
-            sql(
-                f"""
-                SELECT value AS "$dimension", sum(answers) AS answers, {columns}
-                FROM cx_personas_now WHERE {CHOSEN}
-                GROUP BY value ORDER BY value
-                """
-            ),
-            description="Each role's NPS in each group; empty where the role has no answer.",
-            overrides=units(**dict.fromkeys(PERSONAS, "none")),
+    per_role = table(
+        "NPS per role and $dimension",
+        sql(
+            f"""
+            SELECT value AS "group", persona AS role, nps
+            FROM cx_personas_now WHERE {CHOSEN} ORDER BY value, position
+            """
         ),
-        24,
-        8,
+        description="Each role's NPS in each group (rows), the roles as columns; empty "
+        "where the role has no answer.",
+        unit="none",
     )
-    g.add(over_time("NPS per $dimension", "nps", "Over every answer.", defaults=NPS_RANGE), 12, 8)
-    g.add(
-        over_time(
-            "CSAT per $dimension",
-            "csat",
-            "Share of answers 4-5.",
-            unit="percentunit",
-            defaults={"min": 0, "max": 1},
-        ),
-        12,
-        8,
-    )
-    g.add(
-        over_time(
-            "Customer effort per $dimension",
-            "effort_mean",
-            "Mean answer, 1-7, higher = easier.",
-            unit="none",
-            defaults={"min": 1, "max": 7},
-        ),
-        12,
-        8,
-    )
-    g.add(
-        over_time(
-            "First reply time per $dimension",
-            "first_reply_hours",
-            "Mean hours from opened to the first response.",
-            unit="h",
-        ),
-        12,
-        8,
-    )
-    g.add(
-        over_time("Active users per $dimension", "active_users", "Distinct users, 30 days."),
-        12,
-        8,
-    )
-    g.add(
-        over_time(
-            "DAU/MAU per $dimension",
-            "dau_mau",
-            "Average daily active users / active users, 30 days.",
-            unit="percentunit",
-        ),
-        12,
-        8,
-    )
+    # One row per group, one column per role, in the views' order of the roles.
+    per_role["transformations"] = [
+        {
+            "id": "groupingToMatrix",
+            "options": {"columnField": "role", "rowField": "group", "valueField": "nps"},
+        }
+    ]
+    g.add(per_role, 24, 8)
+    for title, column, description, unit, limits in OVER_TIME:
+        panel = over_time(f"{title} per $dimension", column, description, unit=unit)
+        panel["fieldConfig"]["defaults"].update(limits)
+        g.add(panel, 12, 8)
 
 
 def per_week(g: Grid) -> None:
@@ -299,13 +277,7 @@ def per_week(g: Grid) -> None:
                 """
             ),
             description="The figures at the end of each week (Monday to Sunday; this week: today).",
-            overrides=units(
-                nps="none",
-                csat="percentunit",
-                effort_mean="none",
-                first_reply_hours="h",
-                dau_mau="percentunit",
-            ),
+            overrides=units(**FIGURE_UNITS),
         ),
         24,
         8,
