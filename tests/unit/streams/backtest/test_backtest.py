@@ -37,19 +37,21 @@ def _history(account: str, status: str, nps_score: int) -> list[str]:
             lines.append(
                 _line("nps", account, at, 2000 + day, respondent_id=f"r{day}", score=nps_score)
             )
-    lines.append(
-        _line(
-            "renewals",
-            account,
-            OUTCOME_AT,
-            9999,
-            contract_id=f"{account}-c1",
-            status=status,
-            renewal_date=OUTCOME_AT.date().isoformat(),
-            arr=1000.0,
-        )
+    return [*lines, _outcome(account, status)]
+
+
+def _outcome(account: str, status: str) -> str:
+    """The account's contract renewal outcome, at OUTCOME_AT."""
+    return _line(
+        "renewals",
+        account,
+        OUTCOME_AT,
+        9999,
+        contract_id=f"{account}-c1",
+        status=status,
+        renewal_date=OUTCOME_AT.date().isoformat(),
+        arr=1000.0,
     )
-    return lines
 
 
 def _write(path: Path, lines: list[str]) -> Path:

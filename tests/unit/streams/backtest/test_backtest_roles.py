@@ -12,9 +12,9 @@ from streams.backtest.table import print_table
 from tests.unit.streams.backtest.test_backtest import (
     MODEL,
     OPTIONS,
-    OUTCOME_AT,
     START,
     _line,
+    _outcome,
     _write,
 )
 
@@ -40,20 +40,7 @@ def _history(account: str, churned: bool, answers: list[tuple[str, int]]) -> lis
     for n, (role, score) in enumerate(answers):
         at = START + timedelta(days=100)
         lines.append(_line("nps", account, at, 500 + n, respondent_id=role, score=score, role=role))
-    status = "churned" if churned else "renewed"
-    lines.append(
-        _line(
-            "renewals",
-            account,
-            OUTCOME_AT,
-            999,
-            contract_id=f"{account}-c1",
-            status=status,
-            renewal_date=OUTCOME_AT.date().isoformat(),
-            arr=1000.0,
-        )
-    )
-    return lines
+    return [*lines, _outcome(account, "churned" if churned else "renewed")]
 
 
 def test_each_role_with_answers_is_ranked_alone_with_its_interval(tmp_path: Path) -> None:
