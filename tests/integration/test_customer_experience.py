@@ -2,7 +2,8 @@
 through a real worker into the real PostgreSQL, and the same figures from `GET /portfolio/cx`
 and from the SQL views, now and over time.
 
-The worker has a database of its own, since the views sum every account in it.
+The worker has a database of its own (`own_database`), since the views sum every account
+in it.
 """
 
 from __future__ import annotations
@@ -18,8 +19,13 @@ import pytest
 from tests.support import cx_history as fixture
 from tests.support.openapi import check_answer, load_document
 from tests.support.renewal_history import flat
-from tests.support.servers import scratch_database
-from tests.support.worker import WorkerProcess, new_worker, send_batches, wait_until, worker_env
+from tests.support.worker import (
+    WorkerProcess,
+    running_worker,
+    send_batches,
+    wait_until,
+    worker_env,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -30,31 +36,19 @@ FIGURES = """answers, promoters, passives, detractors, nps, csat_answers, csat_s
 
 
 @pytest.fixture(scope="module")
-def cx_dsn(pg_dsn: str) -> Iterator[str]:
-    with scratch_database(pg_dsn) as dsn:
-        yield dsn
-
-
-@pytest.fixture(scope="module")
 def cx_worker(
-    kafka_bootstrap: str, cx_dsn: str, tmp_path_factory: pytest.TempPathFactory
+    kafka_bootstrap: str, own_database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[WorkerProcess]:
     folder = tmp_path_factory.mktemp("cx-worker")
-    process = new_worker(worker_env(kafka_bootstrap, cx_dsn, folder), folder)
-    try:
-        process.start()
+    with running_worker(worker_env(kafka_bootstrap, own_database, folder), folder) as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")
-async def db(cx_dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(cx_dsn)
-    try:
-        yield connection
-    finally:
-        await connection.close()
+async def db(own_database: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(own_database)
+    yield connection
+    await connection.close()
 
 
 @pytest.fixture(scope="module")
