@@ -32,6 +32,8 @@ from models.state_records import (
 
 # The persona of each role code + 1: no_role first (code NONE, -1), then the roles.
 _PERSONAS = (NO_ROLE, *ROLES)
+# The order a health lists them in: the roles, then no_role.
+_LISTED = (*range(1, len(_PERSONAS)), 0)
 
 
 def account_experience(state: AccountState, today: int, windows: Windows) -> dict[str, Any]:
@@ -71,8 +73,8 @@ def account_experience(state: AccountState, today: int, windows: Windows) -> dic
                 "detractors": detractors,
                 "active_users": active,
             }
-            for persona, (promoters, passives, detractors, active) in zip(
-                _PERSONAS, counts, strict=True
+            for persona, (promoters, passives, detractors, active) in (
+                (_PERSONAS[i], counts[i]) for i in _LISTED
             )
             if promoters or passives or detractors or active
         },
