@@ -11,7 +11,8 @@ the backtest and the tests all compute the same score from the same events.
 - model_config, model_parts, model_file, default_model.yaml, yaml_errors: the
   scoring model and reading it from YAML; score_docs renders its documentation;
 - components/: the four score components; alerting/: alert rules, the alert
-  state machine and routing; backtest/: the backtest's measures;
+  state machine and routing; backtest/: the backtest's measures; experience/:
+  customer-experience counts per persona and their figures;
 - exceptions: `HealthscoreError`, the root of every error of ours.
 
 Imports: the standard library and third-party libraries only; nothing from

@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from models.events import RenewalStatus
+from models.experience.counts import Experience
 from models.lifecycle.status import NEVER_CHURNED, Lifecycle
 
 
@@ -108,6 +109,12 @@ class Health(BaseModel):
     # and those not yet due), by contract_id; None in healths published before they were
     # carried. PostgreSQL keeps every one it is given (the `renewals` table).
     contracts: list[Contract] | None = None
+    experience: Experience | None = Field(
+        default=None,
+        description="Customer-experience counts over the model's windows: NPS answers and "
+        "active users per role, CSAT, customer effort, first replies. Null in healths "
+        "published before they were carried.",
+    )
 
 
 def evaluation_key(health: Health) -> str:

@@ -36,6 +36,7 @@ from models.components import (
     support_signals,
 )
 from models.events import AccountProfile
+from models.experience.derive import account_experience
 from models.health import PROFILE_FIELDS, Health
 from models.lifecycle.derive import account_lifecycle
 from models.model_config import Bands, HealthModel, Resolved
@@ -220,6 +221,7 @@ def _score(
             "last_event_at": state.last_event_at,
             "lifecycle": account_lifecycle(state, model.lifecycle),
             "contracts": known_contracts(state),
+            "experience": account_experience(state, ctx.today, model.windows),
         }
     )
 

@@ -55,6 +55,8 @@ from models.state_records import (
     add_latest,
     add_login,
     add_ticket_event,
+    add_user_role,
+    keep_roles_of_users,
     trim_oldest,
 )
 
@@ -71,6 +73,9 @@ class AccountState(BaseModel):
     last_login: int | None = None
     # user_id -> [last active UTC day, bitmask of active days counted back from it]
     users: dict[str, list[int]] = Field(default_factory=dict)
+    # user_id -> [role code, UTC day] of the latest login that named the user's role;
+    # only users in `users` (states stored before it have none).
+    user_roles: dict[str, list[int]] = Field(default_factory=dict)
     # feature -> last UTC day it was used
     features: dict[str, int] = Field(default_factory=dict)
     # ticket_id -> packed ticket record (see state_records)
@@ -235,6 +240,7 @@ def prune(state: AccountState, model: HealthModel, today: int) -> None:
         for day in range(min(seen), first_day):
             seen.pop(day, None)
     _drop(state.users, _FIRST, first_day)
+    keep_roles_of_users(state.user_roles, state.users)
     _drop(state.features, None, first_day)
     _drop(state.tickets, _TICKET_LAST, first_second)
     _drop(state.respondents, _ANSWERED_AT, first_second)
@@ -274,8 +280,12 @@ def _apply_login(
 ) -> bool:
     changed = add_login(state.users, event.user_id, day)
     changed = add_login_day(state.login_days, day) or changed
+    role = event.role
+    if role is not None:
+        changed = add_user_role(state.user_roles, event.user_id, ROLE_CODE[role], day) or changed
     if changed and len(state.users) > limits.max_users:
         trim_oldest(state.users, limits.max_users, 0, _key_people(state))
+        keep_roles_of_users(state.user_roles, state.users)
     feature = event.feature
     if feature is not None and state.features.get(feature, NONE) < day:
         state.features[feature] = day

@@ -50,6 +50,9 @@ T_EFFORT = 10
 # role code as given by the latest answer that named one, and that answer's time.
 R_AT, R_SCORE, R_ROLE, R_ROLE_AT = 0, 1, 2, 3
 
+# A user's role: [role code, UTC day] of the latest login that named one.
+U_ROLE, U_ROLE_DAY = 0, 1
+
 # Contract record: [time, status code, renewal day, arr, new_arr or NONE] of the latest status;
 # the time is when it was decided (the event's decided_on, else its occurred_at).
 C_AT, C_STATUS, C_RENEWAL_DAY, C_ARR, C_NEW_ARR = 0, 1, 2, 3, 4
@@ -121,6 +124,21 @@ def add_answer(respondents: dict[str, list[int]], key: str, at: int, score: int,
     if role != NONE and (at, role) > (record[R_ROLE_AT], record[R_ROLE]):
         record[R_ROLE_AT], record[R_ROLE] = at, role
     return record != before
+
+
+def add_user_role(roles: dict[str, list[int]], user_id: str, role: int, day: int) -> bool:
+    """Keep the role the user's latest login named (on one day, the highest role code)."""
+    record = roles.get(user_id)
+    if record is not None and (record[U_ROLE_DAY], record[U_ROLE]) >= (day, role):
+        return False
+    roles[user_id] = [role, day]
+    return True
+
+
+def keep_roles_of_users(roles: dict[str, list[int]], users: dict[str, list[int]]) -> None:
+    """Forget the roles of users the state no longer holds (pruned or trimmed)."""
+    for user in [user for user in roles if user not in users]:
+        del roles[user]
 
 
 def add_latest(records: dict[str, list[N]], key: str, new: list[N]) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from models.health import Health, evaluation_key
+from sinks.experience import UPSERT_EXPERIENCE_DAYS, experience, experience_day_rows
 from sinks.renewals import UPSERT_RENEWALS, renewal_rows
 
 log = logging.getLogger(__name__)
@@ -65,9 +66,9 @@ _UPSERT_CURRENT = """
 INSERT INTO account_health (account_id, name, segment, region, line_of_business, csm_owner,
     lifecycle_stage, arr, renewal_date, score, band, confidence, components, drivers,
     model_version, state_version, updated_at, last_event_at,
-    lifecycle_status, churned_on, arr_lost, resurrected_on, lifecycle, contracts)
+    lifecycle_status, churned_on, arr_lost, resurrected_on, lifecycle, contracts, experience)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-    $19, $20, $21, $22, $23, $24)
+    $19, $20, $21, $22, $23, $24, $25)
 ON CONFLICT (account_id) DO UPDATE SET
     name = EXCLUDED.name, segment = EXCLUDED.segment, region = EXCLUDED.region,
     line_of_business = EXCLUDED.line_of_business, csm_owner = EXCLUDED.csm_owner,
@@ -79,7 +80,8 @@ ON CONFLICT (account_id) DO UPDATE SET
     last_event_at = EXCLUDED.last_event_at,
     lifecycle_status = EXCLUDED.lifecycle_status, churned_on = EXCLUDED.churned_on,
     arr_lost = EXCLUDED.arr_lost, resurrected_on = EXCLUDED.resurrected_on,
-    lifecycle = EXCLUDED.lifecycle, contracts = EXCLUDED.contracts
+    lifecycle = EXCLUDED.lifecycle, contracts = EXCLUDED.contracts,
+    experience = EXCLUDED.experience
 WHERE account_health.updated_at <= EXCLUDED.updated_at
 """
 
@@ -118,9 +120,10 @@ def _contracts(health: Health) -> list[dict[str, Any]] | None:
 
 
 async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
-    """Store a batch of health changes, and the renewal records they carry, in one
-    transaction. Idempotent: a replayed batch, or the same evaluation made again at a
-    later clock, adds no history row and moves no renewal record back."""
+    """Store a batch of health changes, the renewal records and the customer-experience
+    counts they carry, in one transaction. Idempotent: a replayed batch, or the same
+    evaluation made again at a later clock, adds no history row and moves no renewal
+    record or day's counts back."""
     latest: dict[str, Health] = {}
     for health in batch:
         seen = latest.get(health.account_id)
@@ -148,6 +151,7 @@ async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
             h.last_event_at,
             *_lifecycle(h),
             _contracts(h),
+            experience(h),
         )
         for h in sorted(latest.values(), key=lambda h: h.account_id)
     ]
@@ -170,3 +174,4 @@ async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
         await connection.executemany(_UPSERT_CURRENT, current)
         await connection.executemany(_INSERT_HISTORY, history)
         await connection.executemany(UPSERT_RENEWALS, renewal_rows(batch))
+        await connection.executemany(UPSERT_EXPERIENCE_DAYS, experience_day_rows(batch))

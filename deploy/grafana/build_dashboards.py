@@ -29,13 +29,14 @@ OUT = HERE / "dashboards"
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from healthscore_dashboards import account, pipeline, portfolio, renewals  # noqa: E402
+from healthscore_dashboards import account, experience, pipeline, portfolio, renewals  # noqa: E402
 
 DASHBOARDS: dict[str, Callable[[], dict[str, Any]]] = {
     "portfolio.json": portfolio,
     "account.json": account,
     "pipeline.json": pipeline,
     "renewals.json": renewals,
+    "experience.json": experience,
 }
 
 

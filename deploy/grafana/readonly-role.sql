@@ -24,3 +24,8 @@ GRANT SELECT ON renewals, renewal_settings, renewal_calibration, renewal_calenda
     renewal_periods, renewal_due_soon, renewal_due_soon_statuses, renewal_due_soon_summary,
     renewal_forecast_bands, renewal_forecast
     TO healthscore_grafana;
+-- Customer experience per persona: the counts per day and the views
+-- (sinks/migrations/007_experience.sql).
+GRANT SELECT ON experience_days, cx_members, cx_figures, cx_persona_figures, cx_now,
+    cx_personas_now, cx_by_day, cx_personas_by_day, cx_by_week, cx_personas_by_week
+    TO healthscore_grafana;

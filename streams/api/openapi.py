@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from models.experience.figures import CustomerExperience
 from models.health import Health
 from models.renewals.figures import RenewalDesk
 from streams.api.bodies import (
@@ -25,6 +26,7 @@ from streams.api.bodies import (
     Readiness,
     UnknownAccount,
 )
+from streams.api.experience import ExperienceQuery
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "openapi.json"
@@ -40,11 +42,13 @@ _ANSWERS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (Portfolio, "serialization"),
     (PortfolioLifecycle, "serialization"),
     (RenewalDesk, "serialization"),
+    (CustomerExperience, "serialization"),
     (Liveness, "serialization"),
     (Readiness, "serialization"),
     (ErrorBody, "serialization"),
     (UnknownAccount, "serialization"),
     (AccountQuery, "validation"),
+    (ExperienceQuery, "validation"),
 ]
 
 
@@ -108,6 +112,7 @@ def openapi_document() -> dict[str, Any]:
     _, definitions = models_json_schema(_ANSWERS, ref_template=_REF)
     schemas: dict[str, Any] = definitions["$defs"]
     query = schemas.pop(AccountQuery.__name__)
+    experience_query = schemas.pop(ExperienceQuery.__name__)
     for schema in schemas.values():
         # Answers always carry every field, null where there is no value.
         if "properties" in schema:
@@ -198,6 +203,21 @@ def openapi_document() -> dict[str, Any]:
             description="Every figure is defined in docs/renewal-desk.md. Settings (fiscal "
             "year, window, target, churn calibration) are the worker's model's `renewals` "
             "section.",
+        ),
+        "/portfolio/cx": _operation(
+            "getCustomerExperience",
+            "CX per role: NPS, CSAT, customer effort, first reply time and active users, in "
+            "total and per segment, region, line of business or owner",
+            {
+                "200": _json(CustomerExperience, "The active portfolio's CX figures now."),
+                "400": _json(ErrorBody, "A query parameter is invalid or unknown."),
+            },
+            parameters=_query_parameters(experience_query),
+            description="Every figure is defined in docs/customer-experience.md: ratios of "
+            "counts summed over the accounts that have not churned, each over a window of "
+            "the worker's model. From the current healths in PostgreSQL, or from the "
+            "worker's own accounts without PostgreSQL. The figures over time are in "
+            "PostgreSQL's views (cx_by_day, cx_by_week).",
         ),
     }
     return {

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import faust
 from faust.web import Request, Response, View
@@ -19,6 +19,7 @@ from streams.api.bodies import (
     Readiness,
     UnknownAccount,
 )
+from streams.api.experience import ExperienceQuery, ExperienceReader
 from streams.api.openapi import JSON, render_openapi
 from streams.api.readers import HealthReader
 from streams.api.renewals import RenewalReader
@@ -27,6 +28,7 @@ from streams.topology.pipeline import Pipeline
 # Prometheus' text format 0.0.4; aiohttp refuses a charset inside content_type.
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 UNAUTHORIZED = ErrorBody(error="missing or wrong bearer token")
+Q = TypeVar("Q", bound=BaseModel)
 
 
 def answer(view: View, body: BaseModel, status: int = 200, **headers: str) -> Response:
@@ -42,6 +44,14 @@ def query_error(exc: ValidationError) -> ErrorBody:
         for error in exc.errors()
     ]
     return ErrorBody(error="; ".join(problems))
+
+
+def parse_query(parse: Callable[[Mapping[str, str]], Q], request: Request) -> Q | ErrorBody:
+    """The request's query parameters as `parse` reads them, or what is wrong with them."""
+    try:
+        return parse(request.query)
+    except ValidationError as exc:
+        return query_error(exc)
 
 
 class GuardedView(View):
@@ -78,6 +88,7 @@ def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> No
     token = pipeline.settings.api_token
     openapi = render_openapi().encode()
     renewals = RenewalReader(reader, pipeline.model.renewals)
+    experience = ExperienceReader(reader, pipeline.model.windows)
 
     class Guarded(GuardedView):
         expected = f"Bearer {token.get_secret_value()}".encode() if token else None
@@ -123,10 +134,9 @@ def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> No
     @app.page("/accounts")
     class Accounts(Guarded):
         async def get(self, request: Request) -> Any:
-            try:
-                query = AccountQuery.parse(request.query)
-            except ValidationError as exc:
-                return answer(self, query_error(exc), 400)
+            query = parse_query(AccountQuery.parse, request)
+            if isinstance(query, ErrorBody):
+                return answer(self, query, 400)
             return answer(self, AccountList(accounts=await reader.accounts(query)))
 
     @app.page("/portfolio")
@@ -143,3 +153,11 @@ def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> No
     class Renewals(Guarded):
         async def get(self, request: Request) -> Any:
             return answer(self, await renewals.desk())
+
+    @app.page("/portfolio/cx")
+    class CustomerExperience(Guarded):
+        async def get(self, request: Request) -> Any:
+            query = parse_query(ExperienceQuery.parse, request)
+            if isinstance(query, ErrorBody):
+                return answer(self, query, 400)
+            return answer(self, await experience.figures(query))

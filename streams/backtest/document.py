@@ -26,6 +26,9 @@ DEFINITIONS = {
     "min_confidence (by default the model's alerts.min_confidence): counted apart, not ranked",
     "components_and_factors": "100 - the component's or factor's own 0-100 value, over the "
     "samples where it had data (n)",
+    "roles": "each role's standard NPS (100 x (promoters - detractors) / answers of its "
+    "respondents' latest answers in the sentiment window), negated, over the samples with "
+    "an answer from the role (n); `all`: every answer, whatever the role",
     "logistic_regression": "behavioural counts + per-feature use in the last 30 days, refitted "
     "every refit_days on outcomes known before the fold's first snapshot; its figures and "
     "the others' under out_of_time are on the samples it could predict",
@@ -94,6 +97,7 @@ def _horizon(h: Horizon) -> dict[str, Any]:
         "predictors": {name: _predictor(p) for name, p in h.predictors.items()},
         "components": {name: _predictor(p) for name, p in h.components.items()},
         "factors": {name: _predictor(p) for name, p in h.factors.items()},
+        "roles": {name: _predictor(p) for name, p in h.roles.items()},
         "out_of_time": _out_of_time(h.out_of_time),
         "calibration": {
             "by_band": [_bin(b) for b in h.bands],

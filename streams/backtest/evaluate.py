@@ -12,6 +12,9 @@ Predictors, as risks (higher = more likely to churn):
   median of the others (how many is in `imputed`).
 - component.NAME / factor.COMPONENT.FACTOR: 100 - that component's or factor's
   own value, over the samples where it had data (its `n`).
+- role NAME: that role's standard NPS negated (its respondents' latest answers
+  in the sentiment window), over the samples with an answer from the role;
+  `all` over every answer: whose experience predicts churn.
 - logistic_regression: out of time (streams/backtest/logistic.py), on the
   samples some fold could predict; `out_of_time` reports the other predictors
   on exactly those samples too, and the interval of AUC(health score) -
@@ -30,11 +33,14 @@ from models.backtest.bootstrap import PairedBootstrap, interval
 from models.backtest.calibration import Bin, by_band, by_decile
 from models.backtest.metrics import Ranking, ranking
 from models.backtest.split import walk_forward
+from models.experience.counts import PERSONAS
+from models.experience.figures import ALL_RESPONDENTS
 from models.health import Band
 from streams.backtest.logistic import Fitted, Inputs, MissingExtraError, fit_predict
 from streams.backtest.samples import BacktestOptions, Sample
 
 BANDS = (Band.CRITICAL.value, Band.AT_RISK.value, Band.HEALTHY.value)
+ROLE_ORDER = (ALL_RESPONDENTS, *(str(persona) for persona in PERSONAS))
 Risk = Callable[[Sample], float | None]
 Fit = Callable[[Sequence[Inputs], Sequence[bool], Sequence[Inputs]], Fitted]
 
@@ -78,6 +84,7 @@ class Horizon:
     predictors: dict[str, Predictor]  # health_score and the baselines
     components: dict[str, Predictor]
     factors: dict[str, Predictor]
+    roles: dict[str, Predictor]  # "all", then each role with answers, in PERSONAS order
     bands: list[Bin]
     deciles: list[Bin]
     out_of_time: OutOfTime
@@ -110,6 +117,10 @@ def _inverse(value: float | None) -> float | None:
     return None if value is None else 100.0 - value
 
 
+def _negated(value: float | None) -> float | None:
+    return None if value is None else -value
+
+
 def evaluate(days: int, samples: list[Sample], options: BacktestOptions) -> Horizon:
     compared = [s for s in samples if s.churned is not None]
     scored = [s for s in compared if s.enough_data]
@@ -121,6 +132,8 @@ def evaluate(days: int, samples: list[Sample], options: BacktestOptions) -> Hori
         for name, risk in _baselines(scored).items()
     }
     component_names = sorted({name for s in scored for name in s.components})
+    answered = {name for s in scored for name in s.role_nps}
+    role_names = [name for name in ROLE_ORDER if name in answered]
     factor_names = sorted({name for s in scored for name in s.factors})
     churners = sum(1 for s in scored if s.churned)
     return Horizon(
@@ -142,6 +155,10 @@ def evaluate(days: int, samples: list[Sample], options: BacktestOptions) -> Hori
         factors={
             name: _predictor(boot, scored, [_inverse(s.factors.get(name)) for s in scored], k)
             for name in factor_names
+        },
+        roles={
+            name: _predictor(boot, scored, [_negated(s.role_nps.get(name)) for s in scored], k)
+            for name in role_names
         },
         bands=by_band([(s.band, s.score, s.churned is True) for s in scored], BANDS),
         deciles=by_decile([(s.score, s.churned is True) for s in scored]),

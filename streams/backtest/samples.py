@@ -22,6 +22,7 @@ from typing import Literal
 
 from models.backtest.baselines import behaviour, days_since_login, features_used, mean_nps
 from models.events import RenewalStatus
+from models.experience.figures import nps_by_persona
 from models.model_config import HealthModel
 from models.population import Population
 from models.scoring import score, signals
@@ -65,6 +66,9 @@ class Sample:
     days_since_login: float
     ever_logged_in: bool
     nps: float | None
+    # Standard NPS per role with answers (and "all": every answer), latest answer per
+    # respondent in the sentiment window (models.experience).
+    role_nps: dict[str, float]
     behaviour: dict[str, float]
     features_used: list[str]
 
@@ -116,6 +120,7 @@ def take_sample(
         days_since_login=days_silent(silence, at, history_start),
         ever_logged_in=silence is not None,
         nps=mean_nps(state, at, model),
+        role_nps={} if health.experience is None else nps_by_persona(health.experience),
         behaviour=behaviour(state, at, model),
         features_used=features_used(state, at, model),
     )

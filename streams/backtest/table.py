@@ -4,7 +4,9 @@
    interval (CI), precision@k and lift; then the logistic regression out of
    time, with the health score on exactly the samples it predicted.
 2. Each component and each factor alone: AUC (samples with data).
-3. Observed churn rate per band and per score decile.
+3. Each role's NPS alone: AUC with its 95 % interval (samples with an answer
+   from the role): whose experience predicts churn.
+4. Observed churn rate per band and per score decile.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from models.experience.figures import ALL_RESPONDENTS
 from streams.backtest.document import OUTCOMES, score_summary
-from streams.backtest.evaluate import Horizon, Predictor
+from streams.backtest.evaluate import ROLE_ORDER, Horizon, Predictor
 from streams.backtest.run import BacktestResult
 
 LABELS = {
@@ -96,6 +99,24 @@ def _alone_table(result: BacktestResult) -> Table:
     return table
 
 
+def _roles_table(result: BacktestResult) -> Table:
+    table = Table(title="Each role's NPS alone: AUC, 95 % CI (samples with an answer from it)")
+    table.add_column("respondents")
+    for h in result.horizons:
+        table.add_column(f"{h.days} d", justify="right")
+    roles = [name for name in ROLE_ORDER if any(name in h.roles for h in result.horizons)]
+    for role in roles:
+        cells = []
+        for h in result.horizons:
+            p = h.roles.get(role)
+            cells.append(
+                "-" if p is None else f"{_figure(p.ranking.auc, 2)} {_interval(p)} ({p.n})"
+            )
+        label = "all respondents" if role == ALL_RESPONDENTS else role.replace("_", " ")
+        table.add_row(label, *cells, end_section=role == ALL_RESPONDENTS)
+    return table
+
+
 def _calibration_table(result: BacktestResult) -> Table:
     table = Table(title="Observed churn rate (of n) by band and by score decile, lowest first")
     table.add_column("group")
@@ -161,4 +182,5 @@ def print_table(result: BacktestResult, console: Console) -> None:
     for h in result.horizons:
         console.print(_horizon_note(h))
     console.print(_alone_table(result))
+    console.print(_roles_table(result))
     console.print(_calibration_table(result))

@@ -78,7 +78,7 @@ class StateTable(Protocol):
 
 def health_changed(before: Health | None, after: Health) -> bool:
     """Whether `after` is worth publishing: a different score, band, confidence, drivers,
-    profile, lifecycle or contracts."""
+    profile, lifecycle, contracts or customer-experience counts."""
     if before is None:
         return True
     return (
@@ -93,6 +93,8 @@ def health_changed(before: Health | None, after: Health) -> bool:
         or before.lifecycle != after.lifecycle
         # A renewal record the score does not show must still reach PostgreSQL.
         or before.contracts != after.contracts
+        # Every NPS answer and active user counts in the CX figures, moved the score or not.
+        or before.experience != after.experience
     )
 
 

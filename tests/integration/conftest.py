@@ -9,6 +9,7 @@ import yaml
 
 from models.model_config import load_model
 from tests.integration.sink_receiver import Receiver, running_receiver
+from tests.support.servers import scratch_database
 from tests.support.worker import WorkerProcess, new_worker, worker_env
 
 pytestmark = pytest.mark.integration
@@ -35,6 +36,13 @@ def worker(
     process.start()
     yield process
     process.stop()
+
+
+@pytest.fixture(scope="module")
+def own_database(pg_dsn: str) -> Iterator[str]:
+    """A database of the test module's own, for views that sum every account in it."""
+    with scratch_database(pg_dsn) as dsn:
+        yield dsn
 
 
 @pytest.fixture

@@ -65,17 +65,42 @@ def upcoming_renewal(account: str, i: int, in_days: int) -> dict[str, Any]:
     )
 
 
+# The six roles, and none: the customer-experience panels show each (healthy accounts'
+# users and respondents take them in turn).
+ROLES = (
+    "business_executive",
+    "finance_executive",
+    "department_manager",
+    "end_user",
+    "it_leader",
+    "technical_expert",
+    None,
+)
+
+
+def with_role(role: str | None, **fields: Any) -> dict[str, Any]:
+    return {**fields, "role": role} if role is not None else fields
+
+
 def healthy_events(account: str, i: int) -> dict[str, list[dict[str, Any]]]:
+    ticket = {"ticket_id": f"T{i}", "priority": "normal"}
     return {
         "logins": [
-            event(account, occurred_at=ago(hours=h), user_id=f"u{h % 6}", role="end_user")
+            event(
+                account,
+                occurred_at=ago(hours=h),
+                **with_role(ROLES[(i + h % 6) % len(ROLES)], user_id=f"u{h % 6}"),
+            )
             for h in range(1, 25, 2)
         ],
         "tickets": [
-            event(account, ticket_id=f"T{i}", status="opened", priority="normal"),
-            event(account, ticket_id=f"T{i}", status="resolved", priority="normal", csat=5),
+            event(account, occurred_at=ago(hours=5), status="opened", **ticket),
+            event(account, occurred_at=ago(hours=3), status="first_response", **ticket),
+            event(account, status="resolved", csat=5, effort=6, **ticket),
         ],
-        "nps": [event(account, respondent_id=f"r{i}", score=10, role="business_executive")],
+        "nps": [
+            event(account, **with_role(ROLES[i % len(ROLES)], respondent_id=f"r{i}", score=10))
+        ],
         "renewals": [upcoming_renewal(account, i, in_days=200)],
     }
 

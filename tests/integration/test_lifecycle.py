@@ -31,7 +31,6 @@ from tests.support.lifecycle_history import (
     lifecycle_history,
 )
 from tests.support.openapi import check_answer, load_document
-from tests.support.servers import scratch_database
 from tests.support.worker import (
     WorkerProcess,
     new_worker,
@@ -45,12 +44,6 @@ pytestmark = pytest.mark.integration
 ANCHOR = anchor_for(datetime.now(UTC).date())
 PREFIX = f"lc-{uuid.uuid4().hex[:6]}-"
 ACCOUNTS = account_ids(PREFIX)
-
-
-@pytest.fixture(scope="module")
-def own_database(pg_dsn: str) -> Iterator[str]:
-    with scratch_database(pg_dsn) as dsn:
-        yield dsn
 
 
 def start(env: dict[str, str], folder: Path) -> WorkerProcess:

@@ -51,7 +51,7 @@ from tests.support.grafana import (
 )
 from tests.support.kafka_io import produce
 from tests.support.servers import free_port
-from tests.support.worker import WorkerProcess, new_worker, worker_env
+from tests.support.worker import WorkerProcess, running_worker, worker_env
 
 pytestmark = pytest.mark.integration
 
@@ -146,12 +146,8 @@ def observed_worker(
         HS_WEBHOOK_URL=f"{receiver.url}/hook",
         HS_WEBHOOK_SECRET="observability-test-secret",
     )
-    worker = new_worker(env, folder)
-    try:
-        worker.start()
+    with running_worker(env, folder) as worker:
         yield worker
-    finally:
-        worker.stop()
 
 
 @pytest.fixture(scope="module")
@@ -446,7 +442,12 @@ async def test_dashboard_sql_returns_rows(
         time_to=now + timedelta(minutes=1),
         interval=SQL_INTERVAL,
         # Grafana's "All" is every value of the variable's own query.
-        variables={"account": traffic.alerted[0], "segment": segments, "owner": owners},
+        variables={
+            "account": traffic.alerted[0],
+            "segment": segments,
+            "owner": owners,
+            "dimension": "segment",
+        },
     )
     async with reader.transaction(readonly=True):
         await reader.execute(f"SET LOCAL ROLE {READONLY_ROLE}")

@@ -31,8 +31,7 @@ from tests.integration.renewal_views import desk_from_views
 from tests.support import renewal_history as fixture
 from tests.support.kafka_io import produce
 from tests.support.openapi import check_answer, load_document
-from tests.support.servers import scratch_database
-from tests.support.worker import WorkerProcess, new_worker, worker_env
+from tests.support.worker import WorkerProcess, running_worker, worker_env
 
 pytestmark = pytest.mark.integration
 
@@ -58,28 +57,18 @@ def desk_model(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def desk_dsn(pg_dsn: str) -> Iterator[str]:
-    with scratch_database(pg_dsn) as dsn:
-        yield dsn
-
-
-@pytest.fixture(scope="module")
 def desk_worker(
-    kafka_bootstrap: str, desk_dsn: str, tmp_path_factory: pytest.TempPathFactory
+    kafka_bootstrap: str, own_database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[WorkerProcess]:
     folder = tmp_path_factory.mktemp("renewal-desk-worker")
-    env = worker_env(kafka_bootstrap, desk_dsn, folder, HS_MODEL=str(desk_model(folder)))
-    process = new_worker(env, folder)
-    try:
-        process.start()
+    env = worker_env(kafka_bootstrap, own_database, folder, HS_MODEL=str(desk_model(folder)))
+    with running_worker(env, folder) as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")
-async def db(desk_dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(desk_dsn)
+async def db(own_database: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(own_database)
     try:
         yield connection
     finally:

@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,17 @@ def new_worker(env: dict[str, str], workdir: Path) -> WorkerProcess:
     env = {**env, "HS_WEB_PORT": str(port), "HS_PUBLIC_URL": f"http://127.0.0.1:{port}"}
     workdir.mkdir(parents=True, exist_ok=True)
     return WorkerProcess(env=env, port=port, log_path=workdir / f"worker-{port}.log")
+
+
+@contextmanager
+def running_worker(env: dict[str, str], workdir: Path) -> Iterator[WorkerProcess]:
+    """A started worker (`new_worker`), stopped on the way out."""
+    process = new_worker(env, workdir)
+    try:
+        process.start()
+        yield process
+    finally:
+        process.stop()
 
 
 async def send_batches(

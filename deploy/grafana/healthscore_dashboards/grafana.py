@@ -198,6 +198,22 @@ def sql_variable(name: str, label: str, query: str, *, multi: bool) -> Json:
     }
 
 
+def custom_variable(name: str, label: str, values: list[str]) -> Json:
+    """A variable picking one of fixed `values` (the first by default)."""
+    options = [{"text": v, "value": v, "selected": i == 0} for i, v in enumerate(values)]
+    return {
+        "name": name,
+        "label": label,
+        "type": "custom",
+        "query": ",".join(values),
+        "current": {"text": values[0], "value": values[0]},
+        "options": options,
+        "multi": False,
+        "includeAll": False,
+        "hide": 0,
+    }
+
+
 def dashboard(
     uid: str,
     title: str,

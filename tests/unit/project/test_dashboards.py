@@ -81,14 +81,15 @@ def test_committed_dashboards_are_what_the_builder_generates() -> None:
         assert committed[name] == text, f"{name} is stale: run deploy/grafana/build_dashboards.py"
 
 
-def test_there_are_four_dashboards_with_distinct_uids() -> None:
+def test_there_are_five_dashboards_with_distinct_uids() -> None:
     uids = {board["uid"] for board in BOARDS.values()}
-    assert set(BOARDS) == {"portfolio", "account", "pipeline", "renewals"}
+    assert set(BOARDS) == {"portfolio", "account", "pipeline", "renewals", "experience"}
     assert uids == {
         "healthscore-portfolio",
         "healthscore-account",
         "healthscore-pipeline",
         "healthscore-renewals",
+        "healthscore-experience",
     }
     for board in BOARDS.values():
         assert board["title"] and isinstance(board["schemaVersion"], int)

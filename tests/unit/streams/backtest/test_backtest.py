@@ -37,19 +37,21 @@ def _history(account: str, status: str, nps_score: int) -> list[str]:
             lines.append(
                 _line("nps", account, at, 2000 + day, respondent_id=f"r{day}", score=nps_score)
             )
-    lines.append(
-        _line(
-            "renewals",
-            account,
-            OUTCOME_AT,
-            9999,
-            contract_id=f"{account}-c1",
-            status=status,
-            renewal_date=OUTCOME_AT.date().isoformat(),
-            arr=1000.0,
-        )
+    return [*lines, _outcome(account, status)]
+
+
+def _outcome(account: str, status: str) -> str:
+    """The account's contract renewal outcome, at OUTCOME_AT."""
+    return _line(
+        "renewals",
+        account,
+        OUTCOME_AT,
+        9999,
+        contract_id=f"{account}-c1",
+        status=status,
+        renewal_date=OUTCOME_AT.date().isoformat(),
+        arr=1000.0,
     )
-    return lines
 
 
 def _write(path: Path, lines: list[str]) -> Path:
@@ -146,6 +148,7 @@ def test_the_score_predicts_churn_in_the_demo_company(tmp_path: Path) -> None:
         assert set(horizon["predictors"]) == {"health_score", "days_since_login", "nps"}
         assert {"engagement", "support", "sentiment", "commercial"} <= set(horizon["components"])
         assert "engagement.recency" in horizon["factors"]
+        assert {"all", "business_executive", "end_user"} <= set(horizon["roles"])
         learned = horizon["out_of_time"]
         assert learned["skipped"] is None
         assert learned["predictors"]["logistic_regression"]["n"] > 0

@@ -36,6 +36,7 @@ def _sample(i: int, churned: bool, score: float, outcome: datetime, **fields: ob
         "days_since_login": 100 - score,
         "ever_logged_in": True,
         "nps": None,
+        "role_nps": {},
         "behaviour": {"sample": float(i)},
         "features_used": [],
     }

@@ -185,6 +185,17 @@ async def test_a_renewal_record_is_published_even_when_the_score_stands_still() 
     assert decided == [NOW - timedelta(days=2), NOW]
 
 
+async def test_an_nps_answer_is_published_even_when_the_score_stands_still() -> None:
+    proc, _, out = processor()
+    answer = {"account_id": "a", "score": 8, "occurred_at": NOW.isoformat()}
+    await proc.process([message("nps", {**answer, "event_id": "n1", "respondent_id": "r1"})])
+    # A second passive: the NPS stays 0, the score with it; the CX counts move.
+    await proc.process([message("nps", {**answer, "event_id": "n2", "respondent_id": "r2"})])
+    assert [h.score for h in out.scores] == [out.scores[0].score] * 2
+    passives = [h.experience.personas["no_role"].passives for h in out.scores if h.experience]
+    assert passives == [1, 2]
+
+
 async def test_bad_messages_are_rejected_without_stopping_the_batch() -> None:
     proc, table, out = processor()
     broken = RawMessage("logins", "logins", 0, 1, b"a", b"{nope", [])
