@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from models.health import Health, evaluation_key
+from sinks.growth import UPDATE_GROWTH, growth_rows
 from sinks.renewals import UPSERT_RENEWALS, renewal_rows
 
 log = logging.getLogger(__name__)
@@ -118,14 +119,15 @@ def _contracts(health: Health) -> list[dict[str, Any]] | None:
 
 
 async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
-    """Store a batch of health changes, and the renewal records they carry, in one
-    transaction. Idempotent: a replayed batch, or the same evaluation made again at a
+    """Store a batch of health changes, their growth, and the renewal records they carry,
+    in one transaction. Idempotent: a replayed batch, or the same evaluation made again at a
     later clock, adds no history row and moves no renewal record back."""
     latest: dict[str, Health] = {}
     for health in batch:
         seen = latest.get(health.account_id)
         if seen is None or seen.updated_at <= health.updated_at:
             latest[health.account_id] = health
+    ordered = sorted(latest.values(), key=lambda h: h.account_id)
     current = [
         (
             h.account_id,
@@ -149,7 +151,7 @@ async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
             *_lifecycle(h),
             _contracts(h),
         )
-        for h in sorted(latest.values(), key=lambda h: h.account_id)
+        for h in ordered
     ]
     history = [
         (
@@ -168,5 +170,6 @@ async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
     ]
     async with pool.acquire() as connection, connection.transaction():
         await connection.executemany(_UPSERT_CURRENT, current)
+        await connection.executemany(UPDATE_GROWTH, growth_rows(ordered))
         await connection.executemany(_INSERT_HISTORY, history)
         await connection.executemany(UPSERT_RENEWALS, renewal_rows(batch))

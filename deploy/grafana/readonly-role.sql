@@ -24,3 +24,6 @@ GRANT SELECT ON renewals, renewal_settings, renewal_calibration, renewal_calenda
     renewal_periods, renewal_due_soon, renewal_due_soon_statuses, renewal_due_soon_summary,
     renewal_forecast_bands, renewal_forecast
     TO healthscore_grafana;
+-- The growth list's views (sinks/migrations/006_growth.sql).
+GRANT SELECT ON growth_candidates, growth_candidate_signals, growth_signals, growth_summary
+    TO healthscore_grafana;

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from models.growth.figures import GrowthList
 from models.health import Health
 from models.renewals.figures import RenewalDesk
 from streams.api.bodies import (
@@ -25,6 +26,7 @@ from streams.api.bodies import (
     Readiness,
     UnknownAccount,
 )
+from streams.api.growth import GrowthQuery
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "openapi.json"
@@ -40,11 +42,13 @@ _ANSWERS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (Portfolio, "serialization"),
     (PortfolioLifecycle, "serialization"),
     (RenewalDesk, "serialization"),
+    (GrowthList, "serialization"),
     (Liveness, "serialization"),
     (Readiness, "serialization"),
     (ErrorBody, "serialization"),
     (UnknownAccount, "serialization"),
     (AccountQuery, "validation"),
+    (GrowthQuery, "validation"),
 ]
 
 
@@ -108,6 +112,7 @@ def openapi_document() -> dict[str, Any]:
     _, definitions = models_json_schema(_ANSWERS, ref_template=_REF)
     schemas: dict[str, Any] = definitions["$defs"]
     query = schemas.pop(AccountQuery.__name__)
+    growth_query = schemas.pop(GrowthQuery.__name__)
     for schema in schemas.values():
         # Answers always carry every field, null where there is no value.
         if "properties" in schema:
@@ -198,6 +203,20 @@ def openapi_document() -> dict[str, Any]:
             description="Every figure is defined in docs/renewal-desk.md. Settings (fiscal "
             "year, window, target, churn calibration) are the worker's model's `renewals` "
             "section.",
+        ),
+        "/portfolio/growth": _operation(
+            "getGrowth",
+            "Expansion candidates, best first, with the signals behind each",
+            {
+                "200": _json(GrowthList, "The growth list now."),
+                "400": _json(ErrorBody, "A query parameter is invalid or unknown."),
+            },
+            parameters=_query_parameters(growth_query),
+            description="Healthy accounts of the active portfolio whose growth strength "
+            "reaches the model's `growth.min_strength` (docs/how-the-score-works.md#growth), "
+            "highest strength first, then most ARR. From PostgreSQL's view growth_candidates, "
+            "or from the worker's own accounts without PostgreSQL. An empty parameter counts "
+            "as absent; an unknown one is a 400.",
         ),
     }
     return {

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 import faust
 from faust.web import Request, Response, View
@@ -19,6 +19,7 @@ from streams.api.bodies import (
     Readiness,
     UnknownAccount,
 )
+from streams.api.growth import GrowthQuery, GrowthReader
 from streams.api.openapi import JSON, render_openapi
 from streams.api.readers import HealthReader
 from streams.api.renewals import RenewalReader
@@ -27,6 +28,7 @@ from streams.topology.pipeline import Pipeline
 # Prometheus' text format 0.0.4; aiohttp refuses a charset inside content_type.
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 UNAUTHORIZED = ErrorBody(error="missing or wrong bearer token")
+Q = TypeVar("Q", bound=BaseModel)
 
 
 def answer(view: View, body: BaseModel, status: int = 200, **headers: str) -> Response:
@@ -42,6 +44,20 @@ def query_error(exc: ValidationError) -> ErrorBody:
         for error in exc.errors()
     ]
     return ErrorBody(error="; ".join(problems))
+
+
+async def answer_query(
+    view: View,
+    request: Request,
+    parse: Callable[[Mapping[str, str]], Q],
+    respond: Callable[[Q], Awaitable[BaseModel]],
+) -> Response:
+    """`respond`'s answer to the request's query parameters, or a 400 naming a bad one."""
+    try:
+        query = parse(request.query)
+    except ValidationError as exc:
+        return answer(view, query_error(exc), 400)
+    return answer(view, await respond(query))
 
 
 class GuardedView(View):
@@ -78,6 +94,7 @@ def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> No
     token = pipeline.settings.api_token
     openapi = render_openapi().encode()
     renewals = RenewalReader(reader, pipeline.model.renewals)
+    growth = GrowthReader(reader, pipeline.model.growth)
 
     class Guarded(GuardedView):
         expected = f"Bearer {token.get_secret_value()}".encode() if token else None
@@ -120,14 +137,13 @@ def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> No
                 )
             return answer(self, found)
 
+    async def listed_accounts(query: AccountQuery) -> AccountList:
+        return AccountList(accounts=await reader.accounts(query))
+
     @app.page("/accounts")
     class Accounts(Guarded):
         async def get(self, request: Request) -> Any:
-            try:
-                query = AccountQuery.parse(request.query)
-            except ValidationError as exc:
-                return answer(self, query_error(exc), 400)
-            return answer(self, AccountList(accounts=await reader.accounts(query)))
+            return await answer_query(self, request, AccountQuery.parse, listed_accounts)
 
     @app.page("/portfolio")
     class Portfolio(Guarded):
@@ -143,3 +159,8 @@ def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> No
     class Renewals(Guarded):
         async def get(self, request: Request) -> Any:
             return answer(self, await renewals.desk())
+
+    @app.page("/portfolio/growth")
+    class Growth(Guarded):
+        async def get(self, request: Request) -> Any:
+            return await answer_query(self, request, GrowthQuery.parse, growth.growth)

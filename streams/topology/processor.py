@@ -27,7 +27,7 @@ from models.alerting.evaluate import evaluate_alerts
 from models.alerting.event import AlertEvent
 from models.alerting.rules import AlertRules
 from models.alerting.state import AccountAlertState, Phase
-from models.health import PROFILE_FIELDS, Health
+from models.health import PROFILE_FIELDS, Health, growth_outline
 from models.model_config import HealthModel
 from models.scoring import ranked_factors, score, score_with_measures
 from models.state import apply_events
@@ -78,7 +78,7 @@ class StateTable(Protocol):
 
 def health_changed(before: Health | None, after: Health) -> bool:
     """Whether `after` is worth publishing: a different score, band, confidence, drivers,
-    profile, lifecycle or contracts."""
+    profile, lifecycle, contracts or growth."""
     if before is None:
         return True
     return (
@@ -93,6 +93,8 @@ def health_changed(before: Health | None, after: Health) -> bool:
         or before.lifecycle != after.lifecycle
         # A renewal record the score does not show must still reach PostgreSQL.
         or before.contracts != after.contracts
+        # An expansion signal that comes or goes, even one that leaves the score unmoved.
+        or growth_outline(before) != growth_outline(after)
     )
 
 

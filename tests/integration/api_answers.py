@@ -22,8 +22,9 @@ def as_answer(row: asyncpg.Record) -> dict[str, Any]:
     out["drivers"] = json.loads(out["drivers"])
     if out.get("lifecycle") is not None:
         out["lifecycle"] = json.loads(out["lifecycle"])
-    if out["contracts"] is not None:
-        out["contracts"] = json.loads(out["contracts"])
+    for column in ("contracts", "growth"):
+        if out[column] is not None:
+            out[column] = json.loads(out[column])
     return out
 
 
