@@ -24,9 +24,10 @@ share of the strength, so the drivers add up to the strength.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from models.components.base import DAY_SECONDS, plural, role_phrase
+from models.components.base import DAY_SECONDS, plural, role_words
 from models.components.commercial import next_renewal_day, profile_renewal_day
 from models.growth.settings import GrowthSettings
 from models.health import Band
@@ -34,7 +35,7 @@ from models.state import AccountState
 from models.state_records import NONE, R_AT, R_ROLE, R_SCORE, ROLE_CODE, ROLES
 
 GROWTH = "growth"
-# Features and people named in a driver's sentence, at most.
+# Features named in a driver's sentence, at most.
 _NAMED = 3
 
 
@@ -116,19 +117,19 @@ def _decision_maker_promoters(
     wanted = settings.signals.decision_maker_promoters
     roles = {ROLE_CODE[role] for role in wanted.roles}
     start = (now // DAY_SECONDS - sentiment_days + 1) * DAY_SECONDS
-    promoters: list[tuple[int, int, int]] = []  # (score, answered at, role code)
+    promoters: Counter[int] = Counter()  # role code -> promoters in it
     detractors = 0
     for record in state.respondents.values():
         role = record[R_ROLE]
         if role == NONE or role not in roles or record[R_AT] < start:
             continue
         if record[R_SCORE] >= 9:
-            promoters.append((record[R_SCORE], record[R_AT], role))
+            promoters[role] += 1
         elif record[R_SCORE] <= 6:
             detractors += 1
-    if len(promoters) < wanted.min_promoters or len(promoters) <= detractors:
+    count = promoters.total()
+    if count < wanted.min_promoters or count <= detractors:
         return None
-    promoters.sort(reverse=True)  # highest score, then the latest answer, first
     return _promoters_text(promoters, detractors)
 
 
@@ -148,13 +149,13 @@ def _breadth_text(new: list[str], window: int) -> str:
     )
 
 
-def _promoters_text(promoters: list[tuple[int, int, int]], detractors: int) -> str:
-    who = ", ".join(
-        f"{role_phrase(ROLES[role].value)} ({score})" for score, _, role in promoters[:_NAMED]
-    )
-    more = f" and {len(promoters) - _NAMED} more" if len(promoters) > _NAMED else ""
-    against = f", against {plural(detractors, 'detractor')}" if detractors else ", no detractor"
-    return f"{plural(len(promoters), 'promoter')} among decision-makers: {who}{more}{against}"
+def _promoters_text(promoters: Counter[int], detractors: int) -> str:
+    """'3 promoters among decision-makers (2 business executives, 1 IT leader), no detractor'."""
+    # The most promoters first, then in the order of the roles.
+    by_role = sorted(promoters.items(), key=lambda item: (-item[1], item[0]))
+    who = ", ".join(plural(n, role_words(ROLES[role].value)) for role, n in by_role)
+    against = f"against {plural(detractors, 'detractor')}" if detractors else "no detractor"
+    return f"{plural(promoters.total(), 'promoter')} among decision-makers ({who}), {against}"
 
 
 def _renewal_text(days: int) -> str:

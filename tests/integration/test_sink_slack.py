@@ -175,7 +175,7 @@ def test_an_expansion_opportunity_reads_as_good_news_with_its_growth_signals() -
     assert signals.splitlines() == [
         "*Growth signals*",
         "• Active users up from 40 to 52 (+30%): the last 14 days against the 14 before (+30)",
-        "• 1 promoter among decision-makers: a business executive (10), no detractor (+30)",
+        "• 1 promoter among decision-makers (1 business executive), no detractor (+30)",
         "• Renewal in 45 days: the moment to propose more (+20)",
     ]
     assert "Top drivers" not in repr(blocks)

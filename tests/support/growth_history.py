@@ -47,7 +47,7 @@ SAMPLE_SIGNALS = [
     ),
     Driver(
         code=PROMOTERS,
-        text="1 promoter among decision-makers: a business executive (10), no detractor",
+        text="1 promoter among decision-makers (1 business executive), no detractor",
         impact=30,
         component="growth",
     ),
@@ -243,7 +243,7 @@ def expected_candidates(today: date) -> list[dict[str, Any]]:
                 ),
                 _driver(
                     PROMOTERS,
-                    "1 promoter among decision-makers: a business executive (10), no detractor",
+                    "1 promoter among decision-makers (1 business executive), no detractor",
                     30.0,
                 ),
                 _driver(
@@ -265,8 +265,8 @@ def expected_candidates(today: date) -> list[dict[str, Any]]:
             "drivers": [
                 _driver(
                     PROMOTERS,
-                    "2 promoters among decision-makers: an IT leader (10), "
-                    "a department manager (9), no detractor",
+                    "2 promoters among decision-makers (1 department manager, 1 IT leader), "
+                    "no detractor",
                     30.0,
                 ),
                 _driver(
@@ -293,7 +293,7 @@ def expected_candidates(today: date) -> list[dict[str, Any]]:
                 ),
                 _driver(
                     PROMOTERS,
-                    "1 promoter among decision-makers: a finance executive (9), no detractor",
+                    "1 promoter among decision-makers (1 finance executive), no detractor",
                     30.0,
                 ),
             ],
@@ -314,7 +314,7 @@ def expected_candidates(today: date) -> list[dict[str, Any]]:
                 ),
                 _driver(
                     PROMOTERS,
-                    "1 promoter among decision-makers: a department manager (10), no detractor",
+                    "1 promoter among decision-makers (1 department manager), no detractor",
                     30.0,
                 ),
             ],

@@ -140,14 +140,27 @@ def test_promoters_count_among_decision_makers_only(
     assert ("growth.decision_maker_promoters" in codes(assess(state))) is holds
 
 
+def test_promoters_are_named_by_role_the_most_first_with_the_detractors() -> None:
+    answers = [
+        ("it_leader", 10),
+        ("business_executive", 9),
+        ("business_executive", 10),
+        ("finance_executive", 2),
+        ("end_user", 0),
+    ]
+    state = build([nps(f"r{i}", score, ago(5), role) for i, (role, score) in enumerate(answers)])
+    assert assess(state).drivers[0].text == (
+        "3 promoters among decision-makers (2 business executives, 1 IT leader), "
+        "against 1 detractor"
+    )
+
+
 def test_the_decision_making_roles_are_the_models() -> None:
     state = build([nps("r", 10, ago(5), Role.END_USER)])
     model = with_growth(signals__decision_maker_promoters__roles=["end_user"])
     growth = assess(state, model=model)
     assert codes(growth) == ["growth.decision_maker_promoters"]
-    assert growth.drivers[0].text == (
-        "1 promoter among decision-makers: an end user (10), no detractor"
-    )
+    assert growth.drivers[0].text == ("1 promoter among decision-makers (1 end user), no detractor")
 
 
 def test_answers_older_than_the_sentiment_window_do_not_count() -> None:
