@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
 from models.growth.figures import candidate_of
 from models.health import Band, Health
 from models.state import new_state
 from streams.api.growth import GrowthQuery, GrowthReader
 from streams.api.readers import HealthReader
-from streams.api.web import query_error
 from streams.topology.account_entry import AccountEntry
 from tests.support import growth_history as fixture
 from tests.unit.models.growth.test_growth_list import NOWS, healths
@@ -89,15 +87,3 @@ async def test_the_list_is_best_first_and_limited() -> None:
 
 def test_empty_query_parameters_count_as_absent() -> None:
     assert GrowthQuery.parse({"segment": "", "csm_owner": "", "limit": ""}) == GrowthQuery()
-
-
-@pytest.mark.parametrize(
-    ("params", "named"),
-    [({"limit": "0"}, "limit"), ({"limit": "x"}, "limit"), ({"band": "healthy"}, "band")],
-)
-def test_a_bad_or_unknown_query_parameter_is_named_in_the_error(
-    params: dict[str, str], named: str
-) -> None:
-    with pytest.raises(ValidationError) as caught:
-        GrowthQuery.parse(params)
-    assert query_error(caught.value).error.startswith(f"{named}: ")

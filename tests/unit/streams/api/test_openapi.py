@@ -210,18 +210,21 @@ def test_empty_query_parameters_count_as_absent() -> None:
 
 
 @pytest.mark.parametrize(
-    ("params", "named"),
+    ("query", "params", "named"),
     [
-        ({"limit": "abc"}, "limit"),
-        ({"limit": "0"}, "limit"),
-        ({"limit": "1001"}, "limit"),
-        ({"band": "sick"}, "band"),
-        ({"bnad": "critical"}, "bnad"),
+        (AccountQuery, {"limit": "abc"}, "limit"),
+        (AccountQuery, {"limit": "0"}, "limit"),
+        (AccountQuery, {"limit": "1001"}, "limit"),
+        (AccountQuery, {"band": "sick"}, "band"),
+        (AccountQuery, {"bnad": "critical"}, "bnad"),
+        (GrowthQuery, {"limit": "0"}, "limit"),
+        (GrowthQuery, {"limit": "x"}, "limit"),
+        (GrowthQuery, {"band": "healthy"}, "band"),  # the growth list has no bands to filter
     ],
 )
 def test_a_bad_or_unknown_query_parameter_is_named_in_the_error(
-    params: dict[str, str], named: str
+    query: type[AccountQuery] | type[GrowthQuery], params: dict[str, str], named: str
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        AccountQuery.parse(params)
+        query.parse(params)
     assert query_error(caught.value).error.startswith(f"{named}: ")
