@@ -20,10 +20,11 @@ class Band(StrEnum):
 
 
 class Driver(BaseModel):
-    """One contribution to the score, explained for a CSM.
+    """One contribution to the score (or to the growth strength), explained for a CSM.
 
     `impact` is the signed number of score points this factor moved the total
-    (negative pulls the score down).
+    (negative pulls the score down); for a growth driver, the points its signal
+    adds to the growth strength.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -32,6 +33,26 @@ class Driver(BaseModel):
     text: str
     impact: float
     component: str
+
+
+class Growth(BaseModel):
+    """Whether the account could buy more: its expansion signals (models.growth)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    candidate: bool = Field(
+        description="An expansion candidate: not churned, healthy, and its strength reaches "
+        "the model's growth.min_strength."
+    )
+    strength: float = Field(
+        ge=0,
+        le=100,
+        description="0-100: the share of the growth signals' weight that holds. The drivers' "
+        "impacts add up to it.",
+    )
+    drivers: list[Driver] = Field(
+        description="Each growth signal that holds, strongest first (component `growth`)."
+    )
 
 
 class Contract(BaseModel):
@@ -101,6 +122,14 @@ class Health(BaseModel):
         "Null in healths published before lifecycles were tracked (never churned).",
     )
 
+    # The expansion signals; None in healths published before growth was assessed.
+    growth: Growth | None = Field(
+        default=None,
+        description="Expansion signals: whether the account is an expansion candidate, its "
+        "growth strength and the signals behind it. Null in healths published before growth "
+        "was assessed.",
+    )
+
     @property
     def current_lifecycle(self) -> Lifecycle:
         return self.lifecycle if self.lifecycle is not None else NEVER_CHURNED
@@ -115,6 +144,15 @@ class Health(BaseModel):
         "active users per role, CSAT, customer effort, first replies. Null in healths "
         "published before they were carried.",
     )
+
+
+def growth_outline(health: Health) -> tuple[bool, float, list[str]] | None:
+    """What tells one growth assessment from another for a reader: candidacy, strength and
+    the signals that hold (their sentences' day counts aside)."""
+    growth = health.growth
+    if growth is None:
+        return None
+    return (growth.candidate, growth.strength, [driver.code for driver in growth.drivers])
 
 
 def evaluation_key(health: Health) -> str:

@@ -17,6 +17,7 @@ from pydantic import Field, PrivateAttr, model_validator
 from models.alerting.rules import AlertRules
 from models.events import LifecycleStage
 from models.exceptions import ModelError
+from models.growth.settings import GrowthSettings
 from models.health import Band
 from models.lifecycle.rules import LifecycleRules
 from models.model_parts import ComponentName, Components, Strict, Weight
@@ -127,6 +128,8 @@ class HealthModel(Strict):
     population: PopulationSettings = PopulationSettings()
     alerts: AlertRules = AlertRules()
     lifecycle: LifecycleRules = LifecycleRules()
+    # When an account is an expansion candidate (Health.growth, models.growth).
+    growth: GrowthSettings = GrowthSettings()
     # How renewal KPIs are counted; scores never read it.
     renewals: RenewalSettings = RenewalSettings()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from models.growth.docs import growth_section
 from models.model_config import HealthModel, StageOverride
 from models.model_parts import ComponentName, Curve
 
@@ -194,6 +195,7 @@ def render_score_docs(model: HealthModel) -> str:
         lines += _component_extras(model, component)
     lines += _stage_section(model)
     lines += _lifecycle_section(model)
+    lines += growth_section(model)
     return "\n".join(lines) + "\n"
 
 
@@ -334,14 +336,24 @@ def render_readme_section(model: HealthModel) -> str:
         f" {_duration(rules.score_drop_window)} | the drop shrinks below {drop_clears:g} points |",
         f"| `renewal_risk` | renewal is within {rules.renewal_within_days} days and the account"
         " is not healthy | it is healthy again, or the renewal passed |",
+        f"| `expansion_opportunity` | {_opportunity(model)}the account became an expansion"
+        f" candidate: healthy, growth strength {model.growth.min_strength:g} or more"
+        " | it is no longer one |",
         "",
         "One open alert per account and kind: a message when it fires, a reminder at most"
         f" {_every(rules.repeat_interval)} while it stays open (sooner if the account"
         " gets worse), and one when it resolves. Severity rises with the band, with ARR of"
         f" {rules.high_arr:,.0f} or more and with a renewal within {rules.renewal_soon_days}"
-        f" days. Scores with confidence below {100 * rules.min_confidence:g} % raise no alerts.",
+        f" days; an expansion opportunity is always info. Scores with confidence below"
+        f" {100 * rules.min_confidence:g} % raise no alerts.",
     ]
     return "\n".join(lines)
+
+
+def _opportunity(model: HealthModel) -> str:
+    if model.alerts.expansion_opportunity:
+        return ""
+    return "(off by default: `alerts.expansion_opportunity`) "
 
 
 def _every(value: timedelta) -> str:

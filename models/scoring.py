@@ -37,6 +37,7 @@ from models.components import (
 )
 from models.events import AccountProfile
 from models.experience.derive import account_experience
+from models.growth.signals import assess_growth
 from models.health import PROFILE_FIELDS, Health
 from models.lifecycle.derive import account_lifecycle
 from models.model_config import Bands, HealthModel, Resolved
@@ -205,12 +206,14 @@ def _score(
         total, impacts = neutral, []
     total = min(100.0, max(0.0, round(total, 1)))
     total_weight = stage.total_weight
+    band = stage.bands.band(total)
+    lifecycle = account_lifecycle(state, model.lifecycle)
     # Validated from plain data: cheaper than building each Driver model first.
     return Health.model_validate(
         {
             "account_id": state.account_id,
             "score": total,
-            "band": stage.bands.band(total),
+            "band": band,
             "components": components,
             "drivers": _drivers(impacts, model),
             "confidence": round(covered_weight / total_weight, 3) if total_weight > 0 else 0.0,
@@ -219,9 +222,12 @@ def _score(
             "state_version": state.state_version,
             **_profile_fields(profile),
             "last_event_at": state.last_event_at,
-            "lifecycle": account_lifecycle(state, model.lifecycle),
+            "lifecycle": lifecycle,
             "contracts": known_contracts(state),
             "experience": account_experience(state, ctx.today, model.windows),
+            "growth": assess_growth(
+                state, ctx.now, model.growth, model.windows.sentiment, band, lifecycle.churned
+            ),
         }
     )
 

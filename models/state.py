@@ -52,10 +52,12 @@ from models.state_records import (
     ROLE_CODE,
     T_LAST,
     add_answer,
+    add_feature_use,
     add_latest,
     add_login,
     add_ticket_event,
     add_user_role,
+    forget_dropped,
     keep_roles_of_users,
     trim_oldest,
 )
@@ -78,6 +80,9 @@ class AccountState(BaseModel):
     user_roles: dict[str, list[int]] = Field(default_factory=dict)
     # feature -> last UTC day it was used
     features: dict[str, int] = Field(default_factory=dict)
+    # feature -> first UTC day it was used, as long as the state keeps the feature
+    # (state_records.KNOWN_BEFORE for features known before these were kept).
+    features_since: dict[str, int] = Field(default_factory=dict)
     # ticket_id -> packed ticket record (see state_records)
     tickets: dict[str, list[int]] = Field(default_factory=dict)
     # respondent_id -> [answered at, score, role code, role given at]
@@ -242,6 +247,7 @@ def prune(state: AccountState, model: HealthModel, today: int) -> None:
     _drop(state.users, _FIRST, first_day)
     keep_roles_of_users(state.user_roles, state.users)
     _drop(state.features, None, first_day)
+    forget_dropped(state.features_since, state.features)
     _drop(state.tickets, _TICKET_LAST, first_second)
     _drop(state.respondents, _ANSWERED_AT, first_second)
     drop_stale_login_days(
@@ -287,13 +293,10 @@ def _apply_login(
         trim_oldest(state.users, limits.max_users, 0, _key_people(state))
         keep_roles_of_users(state.user_roles, state.users)
     feature = event.feature
-    if feature is not None and state.features.get(feature, NONE) < day:
-        state.features[feature] = day
+    if feature is not None and add_feature_use(
+        state.features, state.features_since, feature, day, limits.max_features
+    ):
         changed = True
-        if len(state.features) > limits.max_features:
-            keep = max(1, limits.max_features * 9 // 10)
-            recent = sorted(state.features.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
-            state.features = dict(recent)
     if state.last_login is None or at > state.last_login:
         state.last_login = at
         changed = True

@@ -76,6 +76,42 @@ def add_login(users: dict[str, list[int]], user_id: str, day: int) -> bool:
     return bit != 0
 
 
+# A feature the state knew before it kept first-use days (states stored earlier) counts
+# as first used on day 0: long before any window.
+KNOWN_BEFORE = 0
+
+
+def add_feature_use(
+    features: dict[str, int], since: dict[str, int], feature: str, day: int, cap: int
+) -> bool:
+    """Record a use of `feature` on `day`: its latest day, and its first one the state holds.
+
+    Beyond `cap` features, the least recently used tenth are forgotten, first days included.
+    """
+    last = features.get(feature)
+    first = since.get(feature)
+    changed = False
+    if first is None or day < first:
+        since[feature] = day if last is None or first is not None else KNOWN_BEFORE
+        changed = since[feature] != first
+    if last is None or last < day:
+        features[feature] = day
+        changed = True
+        if len(features) > cap:
+            keep = max(1, cap * 9 // 10)
+            recent = sorted(features.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
+            features.clear()
+            features.update(recent)
+            forget_dropped(since, features)
+    return changed
+
+
+def forget_dropped(since: dict[str, int], features: dict[str, int]) -> None:
+    """Drop the first days of the features the state no longer keeps."""
+    for gone in since.keys() - features.keys():
+        del since[gone]
+
+
 def add_ticket_event(
     tickets: dict[str, list[int]],
     ticket_id: str,

@@ -27,6 +27,7 @@ ALERT_NAMES = {
     AlertKind.BAND_ENTERED: "HealthscoreBandEntered",
     AlertKind.SCORE_DROP: "HealthscoreScoreDrop",
     AlertKind.RENEWAL_RISK: "HealthscoreRenewalRisk",
+    AlertKind.EXPANSION_OPPORTUNITY: "HealthscoreExpansionOpportunity",
 }
 DEFAULT_FIRING_TTL = timedelta(hours=25)
 
@@ -45,6 +46,10 @@ def _labels(alert: AlertEvent, severity: Severity) -> dict[str, str]:
     return labels
 
 
+def _strength(value: float | None) -> str | None:
+    return None if value is None else f"{value:.0f}"
+
+
 def _annotations(alert: AlertEvent) -> dict[str, str]:
     drivers = alert.top_drivers(5)
     description = [alert.summary, f"Score {alert.score:.0f}, band {alert.band.value}."]
@@ -57,6 +62,8 @@ def _annotations(alert: AlertEvent) -> dict[str, str]:
         "previous_band": alert.previous_band.value if alert.previous_band else None,
         # Why a resolve resolved: `cleared`, or `churned` (the account left the portfolio).
         "reason": alert.reason.value if alert.reason else None,
+        # An opportunity's growth strength, 0-100 (its signals are the drivers).
+        "growth_strength": _strength(alert.growth_strength),
     }
     annotations = {
         "summary": alert.summary,

@@ -29,6 +29,8 @@ class Metrics:
     arr: Gauge
     lifecycle_accounts: Gauge
     arr_lost: Gauge
+    expansion_candidates: Gauge
+    expansion_arr: Gauge
     pg_rows: Counter
     pg_write_failures: Counter
     population_accounts: Gauge
@@ -126,6 +128,17 @@ def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
         arr_lost=Gauge(
             "healthscore_arr_lost",
             "Annual recurring revenue the churned accounts owned by this worker lost.",
+            registry=reg,
+        ),
+        expansion_candidates=Gauge(
+            "healthscore_expansion_candidates",
+            "Expansion candidates (Health.growth) owned by this worker, per segment.",
+            ["segment"],
+            registry=reg,
+        ),
+        expansion_arr=Gauge(
+            "healthscore_expansion_arr",
+            "Annual recurring revenue of the expansion candidates owned by this worker.",
             registry=reg,
         ),
         pg_rows=Counter(

@@ -1,5 +1,9 @@
 """PagerDuty Events API v2: trigger on firing/repeated, resolve on resolved.
 
+An `expansion_opportunity` is an opportunity, not an incident: it carries severity
+`info`, which a service with urgency "based on alert severity" turns into a
+low-urgency incident, and default routing never pages it.
+
 Every event of an alert shares the deterministic `dedup_key`
 `healthscore:{kind}:{account_id}`, so a reminder or escalation updates the open
 incident instead of opening another, and the resolve closes it. After a
@@ -58,7 +62,7 @@ def build_event(
 
 
 def _details(alert: AlertEvent) -> dict[str, Any]:
-    return {
+    details = {
         "account_id": alert.account_id,
         "account_name": alert.name,
         "status": alert.status.value,
@@ -78,6 +82,9 @@ def _details(alert: AlertEvent) -> dict[str, Any]:
             {"code": d.code, "text": d.text, "impact": d.impact} for d in alert.top_drivers(5)
         ],
     }
+    if alert.is_opportunity:  # its drivers are then its growth signals
+        details["growth_strength"] = alert.growth_strength
+    return details
 
 
 class PagerDutySink:

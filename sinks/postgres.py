@@ -11,6 +11,7 @@ import asyncpg
 
 from models.health import Health, evaluation_key
 from sinks.experience import UPSERT_EXPERIENCE_DAYS, experience, experience_day_rows
+from sinks.growth import UPDATE_GROWTH, growth_rows
 from sinks.renewals import UPSERT_RENEWALS, renewal_rows
 
 log = logging.getLogger(__name__)
@@ -120,15 +121,16 @@ def _contracts(health: Health) -> list[dict[str, Any]] | None:
 
 
 async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
-    """Store a batch of health changes, the renewal records and the customer-experience
-    counts they carry, in one transaction. Idempotent: a replayed batch, or the same
-    evaluation made again at a later clock, adds no history row and moves no renewal
-    record or day's counts back."""
+    """Store a batch of health changes, their growth, the renewal records and the
+    customer-experience counts they carry, in one transaction. Idempotent: a replayed
+    batch, or the same evaluation made again at a later clock, adds no history row and
+    moves no renewal record or day's counts back."""
     latest: dict[str, Health] = {}
     for health in batch:
         seen = latest.get(health.account_id)
         if seen is None or seen.updated_at <= health.updated_at:
             latest[health.account_id] = health
+    ordered = sorted(latest.values(), key=lambda h: h.account_id)
     current = [
         (
             h.account_id,
@@ -153,7 +155,7 @@ async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
             _contracts(h),
             experience(h),
         )
-        for h in sorted(latest.values(), key=lambda h: h.account_id)
+        for h in ordered
     ]
     history = [
         (
@@ -172,6 +174,7 @@ async def write_health(pool: asyncpg.Pool, batch: list[Health]) -> None:
     ]
     async with pool.acquire() as connection, connection.transaction():
         await connection.executemany(_UPSERT_CURRENT, current)
+        await connection.executemany(UPDATE_GROWTH, growth_rows(ordered))
         await connection.executemany(_INSERT_HISTORY, history)
         await connection.executemany(UPSERT_RENEWALS, renewal_rows(batch))
         await connection.executemany(UPSERT_EXPERIENCE_DAYS, experience_day_rows(batch))

@@ -3,6 +3,8 @@
 A webhook cannot edit an earlier message, so a resolve (and a reminder) is a
 new message. Links are mrkdwn (`<url|Open account>`): buttons sent through a
 plain webhook warn when clicked unless the Slack app has an interactivity URL.
+An `expansion_opportunity` reads as good news: its own icon, its growth
+strength, and its growth signals where a risk shows its drivers.
 The message stays within Slack's limits: header <= 150 chars, section text
 <= 3000, <= 10 fields of <= 2000, <= 10 context elements, <= 50 blocks.
 """
@@ -27,6 +29,8 @@ SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
 TEXT_FALLBACK_LIMIT = 3000
 
+# An opportunity is good news: it gets its own icon, never a severity's coloured circle.
+OPPORTUNITY_ICON = ":seedling:"
 _ICONS = {
     Severity.CRITICAL: ":red_circle:",
     Severity.ERROR: ":large_orange_circle:",
@@ -82,12 +86,11 @@ def _title(alert: AlertEvent) -> str:
         return f":white_check_mark: Resolved: {alert.display_name}"
     kind = alert.kind.value.replace("_", " ")
     prefix = "Still open: " if alert.status is AlertStatus.REPEATED else ""
-    return f"{_ICONS[alert.severity]} {prefix}{alert.display_name}: {kind}"
+    icon = OPPORTUNITY_ICON if alert.is_opportunity else _ICONS[alert.severity]
+    return f"{icon} {prefix}{alert.display_name}: {kind}"
 
 
-def build_message(alert: AlertEvent, account_url_base: str | None = None) -> dict[str, Any]:
-    """The webhook body: Block Kit `blocks` plus the `text` notification fallback."""
-    name = escape_mrkdwn(alert.display_name)
+def _fields(alert: AlertEvent) -> list[tuple[str, str]]:
     fields = [
         ("Score", _score(alert)),
         ("Band", _band(alert)),
@@ -101,6 +104,16 @@ def build_message(alert: AlertEvent, account_url_base: str | None = None) -> dic
             f"{alert.status.value} ({alert.reason.value})" if alert.reason else alert.status.value,
         ),
     ]
+    if alert.is_opportunity:
+        strength = alert.growth_strength
+        fields.insert(0, ("Growth", "—" if strength is None else f"{strength:.0f} of 100"))
+    return fields
+
+
+def build_message(alert: AlertEvent, account_url_base: str | None = None) -> dict[str, Any]:
+    """The webhook body: Block Kit `blocks` plus the `text` notification fallback."""
+    name = escape_mrkdwn(alert.display_name)
+    fields = _fields(alert)
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
@@ -121,7 +134,8 @@ def build_message(alert: AlertEvent, account_url_base: str | None = None) -> dic
     drivers = alert.top_drivers(5)
     if drivers:
         lines = [f"• {escape_mrkdwn(d.text)} ({d.impact:+.0f})" for d in drivers]
-        text = "*Top drivers*\n" + "\n".join(lines)
+        heading = "*Growth signals*" if alert.is_opportunity else "*Top drivers*"
+        text = heading + "\n" + "\n".join(lines)
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}}
         )
@@ -138,7 +152,8 @@ def build_message(alert: AlertEvent, account_url_base: str | None = None) -> dic
             "elements": [{"type": "mrkdwn", "text": clip(item, FIELD_LIMIT)} for item in context],
         }
     )
-    fallback = f"[{alert.severity.value.upper()}] {name}: {escape_mrkdwn(alert.summary)}"
+    label = "OPPORTUNITY" if alert.is_opportunity else alert.severity.value.upper()
+    fallback = f"[{label}] {name}: {escape_mrkdwn(alert.summary)}"
     return {"text": clip(fallback, TEXT_FALLBACK_LIMIT), "blocks": blocks}
 
 

@@ -29,3 +29,6 @@ GRANT SELECT ON renewals, renewal_settings, renewal_calibration, renewal_calenda
 GRANT SELECT ON experience_days, cx_members, cx_figures, cx_persona_figures, cx_now,
     cx_personas_now, cx_by_day, cx_personas_by_day, cx_by_week, cx_personas_by_week
     TO healthscore_grafana;
+-- The growth list's views (sinks/migrations/006_growth.sql).
+GRANT SELECT ON growth_candidates, growth_candidate_signals, growth_signals, growth_summary
+    TO healthscore_grafana;

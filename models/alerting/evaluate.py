@@ -12,6 +12,9 @@ Per account and alert kind (dedup key `account_id:kind`) an episode moves
   escalation updates the open episode; it never opens a second one.
 - Bands use hysteresis (`hysteretic_band`), so a score oscillating around a
   band edge fires at most once and does not resolve until it clears the margin.
+- `expansion_opportunity` (only with `rules.expansion_opportunity`) holds while
+  the account is an expansion candidate (`health.growth`) and healthy; it is
+  always `info` and carries the growth signals as its drivers.
 - A churned account (`health.lifecycle`) has left the active portfolio: every
   firing episode resolves at once with reason `churned`, a pending one is
   dropped, and nothing fires until it is resurrected.
@@ -67,9 +70,11 @@ class _Evaluation:
     # Whether the account has churned: then nothing is open, nothing fires.
     churned: bool
 
-    @property
-    def severity(self) -> Severity:
-        """Computed when asked: only an alert that fires, escalates or resolves needs it."""
+    def severity(self, kind: AlertKind) -> Severity:
+        """Computed when asked: only an alert that fires, escalates or resolves needs it.
+        An opportunity is always `info`: news to act on, never an incident."""
+        if kind is AlertKind.EXPANSION_OPPORTUNITY:
+            return Severity.INFO
         return alert_severity(
             self.band, self.health.arr, self.health.renewal_date, self.today, self.rules
         )
@@ -132,6 +137,15 @@ def _condition_holds(kind: AlertKind, episode: KindState, ev: _Evaluation) -> bo
         return False
     if kind is AlertKind.BAND_ENTERED:
         return ev.band is not Band.HEALTHY
+    if kind is AlertKind.EXPANSION_OPPORTUNITY:
+        growth = ev.health.growth
+        # Healthy with hysteresis too, so an open opportunity never "escalates" by band.
+        return (
+            ev.rules.expansion_opportunity
+            and growth is not None
+            and growth.candidate
+            and ev.band is Band.HEALTHY
+        )
     if kind is AlertKind.SCORE_DROP:
         drop = ev.window_peak - ev.health.score
         needed = ev.rules.score_drop_points
@@ -180,7 +194,7 @@ def _fire(
     kind: AlertKind, episode: KindState, ev: _Evaluation
 ) -> tuple[KindState, list[AlertEvent]]:
     baseline = ev.window_peak if kind is AlertKind.SCORE_DROP else episode.baseline_score
-    severity = ev.severity
+    severity = ev.severity(kind)
     fired = episode.model_copy(
         update={
             "phase": Phase.FIRING,
@@ -224,7 +238,7 @@ def _resolve(
         episode,
         ev,
         seq=episode.seq,
-        severity=episode.peak_severity or ev.severity,
+        severity=episode.peak_severity or ev.severity(kind),
         previous_band=episode.peak_band,
         baseline=episode.baseline_score,
         reason=reason,
@@ -236,7 +250,7 @@ def _while_firing(
     kind: AlertKind, episode: KindState, ev: _Evaluation
 ) -> tuple[KindState, list[AlertEvent]]:
     """The condition holds again: any wait to resolve (`clear_since`) is over."""
-    severity = ev.severity
+    severity = ev.severity(kind)
     peak_severity = episode.peak_severity or severity
     peak_band = episode.peak_band or ev.band
     worse = severity.rank > peak_severity.rank or BAND_RANK[ev.band] > BAND_RANK[peak_band]
@@ -290,6 +304,10 @@ def _event(
     health = ev.health
     started = episode.episode_started_at or ev.now
     key = dedup_key(health.account_id, kind)
+    # An opportunity is explained by its growth signals, a risk by the score's drivers.
+    opportunity = kind is AlertKind.EXPANSION_OPPORTUNITY
+    growth = health.growth if opportunity else None
+    drivers = health.drivers if not opportunity else growth.drivers if growth is not None else []
     facts = SummaryFacts(
         name=health.name or health.account_id,
         kind=kind,
@@ -304,6 +322,7 @@ def _event(
         escalated=escalated,
         reason=reason,
         arr_lost=health.current_lifecycle.arr_lost,
+        growth_strength=growth.strength if growth is not None else None,
     )
     return AlertEvent(
         event_id=f"{key}:{episode.episode}:{status.value}:{seq}",
@@ -316,7 +335,7 @@ def _event(
         baseline_score=baseline,
         band=ev.band,
         previous_band=previous_band,
-        drivers=list(health.drivers),
+        drivers=list(drivers),
         name=health.name,
         segment=health.segment,
         region=health.region,
@@ -328,4 +347,5 @@ def _event(
         model_version=health.model_version,
         summary=summarize(facts),
         reason=reason,
+        growth_strength=facts.growth_strength,
     )

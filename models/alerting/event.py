@@ -19,6 +19,8 @@ class AlertKind(StrEnum):
     BAND_ENTERED = "band_entered"
     SCORE_DROP = "score_drop"
     RENEWAL_RISK = "renewal_risk"
+    # An opportunity, not a risk: the account became an expansion candidate (off by default).
+    EXPANSION_OPPORTUNITY = "expansion_opportunity"
 
 
 class AlertStatus(StrEnum):
@@ -96,12 +98,23 @@ class AlertEvent(BaseModel):
     # On `resolved`, why (null on the other statuses, and on resolves published
     # before reasons were given).
     reason: ResolveReason | None = None
+    # expansion_opportunity only: the account's growth strength (0-100), whose
+    # signals are then the `drivers`; null on the other kinds.
+    growth_strength: float | None = None
 
     @property
     def display_name(self) -> str:
         return self.name or self.account_id
 
+    @property
+    def is_opportunity(self) -> bool:
+        """News of a chance to sell more, not of a risk."""
+        return self.kind is AlertKind.EXPANSION_OPPORTUNITY
+
     def top_drivers(self, limit: int = 3) -> list[Driver]:
-        """The drivers that pull the score down most, worst first."""
+        """Why the alert fired: the drivers that pull the score down most, worst first;
+        for an opportunity, its growth signals, strongest first."""
+        if self.is_opportunity:
+            return sorted(self.drivers, key=lambda d: -d.impact)[:limit]
         negative = sorted((d for d in self.drivers if d.impact < 0), key=lambda d: d.impact)
         return negative[:limit]

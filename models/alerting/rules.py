@@ -56,6 +56,9 @@ class AlertRules(BaseModel):
     # Severity bumps (see `alert_severity`).
     high_arr: float = Field(default=100_000.0, ge=0)
     renewal_soon_days: int = Field(default=30, ge=0, le=3660)
+    # Raise `expansion_opportunity` when an account becomes an expansion candidate
+    # (Health.growth). Off by default: an opportunity is news, not an incident.
+    expansion_opportunity: bool = False
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Self:

@@ -26,6 +26,7 @@ class SummaryFacts:
     escalated: bool = False
     reason: ResolveReason | None = None
     arr_lost: float | None = None  # when the account churned
+    growth_strength: float | None = None  # expansion_opportunity
 
 
 def band_words(band: Band) -> str:
@@ -34,6 +35,10 @@ def band_words(band: Band) -> str:
 
 def _points(value: float) -> str:
     return f"{value:.0f}"
+
+
+def _strength(facts: SummaryFacts) -> str:
+    return _points(facts.growth_strength or 0.0)
 
 
 def summarize(facts: SummaryFacts) -> str:
@@ -56,6 +61,11 @@ def summarize(facts: SummaryFacts) -> str:
             f"{prefix}{facts.name}'s health score fell {_points(peak - facts.score)} points"
             f" within {facts.drop_window_days} days, from {_points(peak)} to {score} ({state})."
         )
+    if facts.kind is AlertKind.EXPANSION_OPPORTUNITY:
+        return (
+            f"{prefix}{facts.name} is an expansion candidate: growth strength"
+            f" {_strength(facts)} of 100, {state} with a health score of {score}."
+        )
     return f"{prefix}{facts.name} is {state} (score {score}) and {_renewal_phrase(facts)}."
 
 
@@ -75,4 +85,9 @@ def _resolved(facts: SummaryFacts, score: str, state: str) -> str:
         return f"Resolved: {facts.name} is {state} again with a health score of {score}."
     if facts.kind is AlertKind.SCORE_DROP:
         return f"Resolved: {facts.name}'s health score has recovered or stabilised at {score}."
+    if facts.kind is AlertKind.EXPANSION_OPPORTUNITY:
+        return (
+            f"Resolved: {facts.name} is no longer an expansion candidate (growth strength"
+            f" {_strength(facts)}, health score {score}, {state})."
+        )
     return f"Resolved: {facts.name}'s renewal is no longer at risk (score {score}, {state})."

@@ -134,10 +134,15 @@ def money(amount: float) -> str:
     return f"{amount:,.0f}"
 
 
+def role_words(role: str) -> str:
+    """'business executive', 'IT leader'."""
+    return role.replace("_", " ").replace("it ", "IT ")
+
+
 def role_phrase(role: str | None) -> str:
     """'a business executive', 'an IT leader', 'a respondent' (no role given)."""
     if role is None:
         return "a respondent"
-    words = role.replace("_", " ").replace("it ", "IT ")
+    words = role_words(role)
     article = "an" if words[0] in "aeiouAEIOU" else "a"
     return f"{article} {words}"

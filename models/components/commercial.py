@@ -30,24 +30,16 @@ _CHURNED = RENEWAL_CODE[RenewalStatus.CHURNED]
 def commercial_signals(state: AccountState, ctx: Context) -> list[Signal]:
     factors = ctx.model.components.commercial.factors
     contracts = list(state.contracts.values())
-    profile = state.profile
-    profile_day = (
-        date_day(profile.renewal_date)
-        if profile is not None and profile.renewal_date is not None
-        else None
-    )
+    profile_day = profile_renewal_day(state)
     if not contracts and profile_day is None:
         return []
     if contracts and all(c[C_STATUS] == _CHURNED for c in contracts):
         lost = sum(c[C_ARR] for c in contracts)
         return [Signal(COMMERCIAL, "arr_change", 0.0, _churned_text, (lost,), "commercial.churned")]
     signals: list[Signal] = []
-    pending = [int(c[C_RENEWAL_DAY]) for c in contracts if c[C_STATUS] == _UPCOMING]
-    settled = [int(c[C_RENEWAL_DAY]) for c in contracts if c[C_STATUS] != _UPCOMING]
-    if profile_day is not None and not any(day >= profile_day for day in settled):
-        pending.append(profile_day)
-    if pending:
-        days = min(pending) - ctx.today
+    renewal_day = next_renewal_day(contracts, profile_day)
+    if renewal_day is not None:
+        days = renewal_day - ctx.today
         signals.append(
             ctx.signal(COMMERCIAL, "renewal", factors.renewal, days, _renewal_text, (days,))
         )
@@ -71,6 +63,24 @@ def commercial_signals(state: AccountState, ctx: Context) -> list[Signal]:
             )
         )
     return signals
+
+
+def profile_renewal_day(state: AccountState) -> int | None:
+    """The UTC day of the profile's renewal_date (None without one)."""
+    profile = state.profile
+    if profile is None or profile.renewal_date is None:
+        return None
+    return date_day(profile.renewal_date)
+
+
+def next_renewal_day(contracts: list[list[float]], profile_day: int | None) -> int | None:
+    """The nearest pending renewal day: of the contracts whose latest event is `upcoming`,
+    or the profile's unless a contract outcome already covers that day."""
+    pending = [int(c[C_RENEWAL_DAY]) for c in contracts if c[C_STATUS] == _UPCOMING]
+    settled = [int(c[C_RENEWAL_DAY]) for c in contracts if c[C_STATUS] != _UPCOMING]
+    if profile_day is not None and not any(day >= profile_day for day in settled):
+        pending.append(profile_day)
+    return min(pending) if pending else None
 
 
 def _churned_text(lost: float) -> str:

@@ -206,7 +206,8 @@ def due_soon(renewals: Sequence[Renewal], today: date, settings: RenewalSettings
     }
     total = _tally(soon)
     good = statuses[DueSoonStatus.RENEWED].arr + statuses[DueSoonStatus.HEALTHY].arr
-    share = good / total.arr if total.arr > 0 else None
+    # A part summed apart can exceed the whole by a rounding error: a share stays <= 1.
+    share = min(1.0, good / total.arr) if total.arr > 0 else None
     return DueSoon(
         days=settings.window_days,
         starts_on=today,

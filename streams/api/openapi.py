@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from models.experience.figures import CustomerExperience
+from models.growth.figures import GrowthList
 from models.health import Health
 from models.renewals.figures import RenewalDesk
 from streams.api.bodies import (
@@ -27,6 +28,7 @@ from streams.api.bodies import (
     UnknownAccount,
 )
 from streams.api.experience import ExperienceQuery
+from streams.api.growth import GrowthQuery
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "openapi.json"
@@ -43,12 +45,14 @@ _ANSWERS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (PortfolioLifecycle, "serialization"),
     (RenewalDesk, "serialization"),
     (CustomerExperience, "serialization"),
+    (GrowthList, "serialization"),
     (Liveness, "serialization"),
     (Readiness, "serialization"),
     (ErrorBody, "serialization"),
     (UnknownAccount, "serialization"),
     (AccountQuery, "validation"),
     (ExperienceQuery, "validation"),
+    (GrowthQuery, "validation"),
 ]
 
 
@@ -113,6 +117,7 @@ def openapi_document() -> dict[str, Any]:
     schemas: dict[str, Any] = definitions["$defs"]
     query = schemas.pop(AccountQuery.__name__)
     experience_query = schemas.pop(ExperienceQuery.__name__)
+    growth_query = schemas.pop(GrowthQuery.__name__)
     for schema in schemas.values():
         # Answers always carry every field, null where there is no value.
         if "properties" in schema:
@@ -218,6 +223,20 @@ def openapi_document() -> dict[str, Any]:
             "the worker's model. From the current healths in PostgreSQL, or from the "
             "worker's own accounts without PostgreSQL. The figures over time are in "
             "PostgreSQL's views (cx_by_day, cx_by_week).",
+        ),
+        "/portfolio/growth": _operation(
+            "getGrowth",
+            "Expansion candidates, best first, with the signals behind each",
+            {
+                "200": _json(GrowthList, "The growth list now."),
+                "400": _json(ErrorBody, "A query parameter is invalid or unknown."),
+            },
+            parameters=_query_parameters(growth_query),
+            description="Healthy accounts of the active portfolio whose growth strength "
+            "reaches the model's `growth.min_strength` (docs/how-the-score-works.md#growth), "
+            "highest strength first, then most ARR. From PostgreSQL's view growth_candidates, "
+            "or from the worker's own accounts without PostgreSQL. An empty parameter counts "
+            "as absent; an unknown one is a 400.",
         ),
     }
     return {

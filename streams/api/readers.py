@@ -24,7 +24,8 @@ UnwrittenGetter = Callable[[], Mapping[str, tuple[int, AccountEntry]]]
 
 _ROW_COLUMNS = """account_id, name, segment, region, line_of_business, csm_owner,
     lifecycle_stage, arr, renewal_date, score, band, confidence, components, drivers,
-    model_version, state_version, updated_at, last_event_at, lifecycle, contracts, experience"""
+    model_version, state_version, updated_at, last_event_at, lifecycle, contracts, experience,
+    growth"""
 UNKNOWN_SEGMENT = "unknown"
 CHURNED = LifecycleStatus.CHURNED.value
 # A portfolio cell: band, segment, lifecycle status, accounts, ARR, ARR lost.

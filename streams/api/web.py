@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import faust
@@ -20,6 +20,7 @@ from streams.api.bodies import (
     UnknownAccount,
 )
 from streams.api.experience import ExperienceQuery, ExperienceReader
+from streams.api.growth import GrowthQuery, GrowthReader
 from streams.api.openapi import JSON, render_openapi
 from streams.api.readers import HealthReader
 from streams.api.renewals import RenewalReader
@@ -46,12 +47,18 @@ def query_error(exc: ValidationError) -> ErrorBody:
     return ErrorBody(error="; ".join(problems))
 
 
-def parse_query(parse: Callable[[Mapping[str, str]], Q], request: Request) -> Q | ErrorBody:
-    """The request's query parameters as `parse` reads them, or what is wrong with them."""
+async def answer_query(
+    view: View,
+    request: Request,
+    parse: Callable[[Mapping[str, str]], Q],
+    respond: Callable[[Q], Awaitable[BaseModel]],
+) -> Response:
+    """`respond`'s answer to the request's query parameters, or a 400 naming a bad one."""
     try:
-        return parse(request.query)
+        query = parse(request.query)
     except ValidationError as exc:
-        return query_error(exc)
+        return answer(view, query_error(exc), 400)
+    return answer(view, await respond(query))
 
 
 class GuardedView(View):
@@ -89,6 +96,7 @@ def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> No
     openapi = render_openapi().encode()
     renewals = RenewalReader(reader, pipeline.model.renewals)
     experience = ExperienceReader(reader, pipeline.model.windows)
+    growth = GrowthReader(reader, pipeline.model.growth)
 
     class Guarded(GuardedView):
         expected = f"Bearer {token.get_secret_value()}".encode() if token else None
@@ -131,13 +139,13 @@ def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> No
                 )
             return answer(self, found)
 
+    async def listed_accounts(query: AccountQuery) -> AccountList:
+        return AccountList(accounts=await reader.accounts(query))
+
     @app.page("/accounts")
     class Accounts(Guarded):
         async def get(self, request: Request) -> Any:
-            query = parse_query(AccountQuery.parse, request)
-            if isinstance(query, ErrorBody):
-                return answer(self, query, 400)
-            return answer(self, AccountList(accounts=await reader.accounts(query)))
+            return await answer_query(self, request, AccountQuery.parse, listed_accounts)
 
     @app.page("/portfolio")
     class Portfolio(Guarded):
@@ -157,7 +165,9 @@ def attach_views(app: faust.App, pipeline: Pipeline, reader: HealthReader) -> No
     @app.page("/portfolio/cx")
     class CustomerExperience(Guarded):
         async def get(self, request: Request) -> Any:
-            query = parse_query(ExperienceQuery.parse, request)
-            if isinstance(query, ErrorBody):
-                return answer(self, query, 400)
-            return answer(self, await experience.figures(query))
+            return await answer_query(self, request, ExperienceQuery.parse, experience.figures)
+
+    @app.page("/portfolio/growth")
+    class Growth(Guarded):
+        async def get(self, request: Request) -> Any:
+            return await answer_query(self, request, GrowthQuery.parse, growth.growth)

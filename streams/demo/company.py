@@ -18,7 +18,9 @@ the backtest's histories have it. The announcements and the timing draw from
 a random generator of their own, so a history's other events stay the same.
 
 With `winbacks` (the live demo), churned accounts come back and some churn
-again (streams/demo/winbacks.py); without, the company is exactly what it was.
+again (streams/demo/winbacks.py); with `expansions_from`, some accounts grow
+from that day (streams/demo/expansions.py); without, the company is exactly
+what it was.
 
 How that health shows in the events depends on the product simulated: a
 `Profile` (streams/demo/profiles.py) sets how often users log in, how many
@@ -35,6 +37,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from models.events import Role
+from streams.demo.expansions import Expansions
 from streams.demo.profiles import DEFAULT, Profile
 from streams.demo.winbacks import Winbacks
 
@@ -124,6 +127,7 @@ class Company:
         *,
         winbacks: bool = False,
         renewal_timing: bool = False,
+        expansions_from: date | None = None,
     ) -> None:
         self.rng = random.Random(seed)
         self.seed = seed
@@ -133,6 +137,9 @@ class Company:
         self.plain_features = tuple(f for f in profile.features if f not in valued)
         self.accounts = [self._new_account(i, start) for i in range(accounts)]
         self.winbacks = Winbacks(seed, self.accounts, start) if winbacks else None
+        self.expansions = (
+            Expansions(seed, self.accounts, expansions_from) if expansions_from else None
+        )
         for account in self.accounts:
             account.lead = self._lead()
 
@@ -222,6 +229,8 @@ class Company:
                     self._returned(account, today, events)
                 continue
             self._drift(account, fraction)
+            if self.expansions is not None:
+                self.expansions.grow(account, today, fraction, events)
             self._logins(account, today, fraction, events["logins"])
             if self.profile.tickets:
                 self._tickets(account, today, fraction, events["tickets"])

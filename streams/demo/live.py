@@ -21,6 +21,8 @@ from streams.settings import Settings
 from streams.topics import ensure_topics
 
 HISTORY_DAYS = 45
+# Growing accounts start their rollout this many days before the demo goes live.
+GROWTH_DAYS = 12
 
 
 async def send_events(producer: AIOKafkaProducer, settings: Settings, events: Events) -> int:
@@ -48,9 +50,16 @@ async def demo(settings: Settings, accounts: int, speed: float, seconds: float |
     started = time.monotonic()
     now = datetime.now(UTC)
     first_day = (now - timedelta(days=HISTORY_DAYS)).date()
-    # Churned accounts come back (and some churn again), and renewals are decided early
-    # or late: every churn and renewal panel has data.
-    company = Company(accounts, first_day, winbacks=True, renewal_timing=True)
+    # Churned accounts come back (and some churn again), renewals are decided early or
+    # late, and some accounts grow from 12 days ago: every churn, renewal and growth
+    # panel has data.
+    company = Company(
+        accounts,
+        first_day,
+        winbacks=True,
+        renewal_timing=True,
+        expansions_from=now.date() - timedelta(days=GROWTH_DAYS),
+    )
     total = 0
     try:
         started_at = now - timedelta(days=HISTORY_DAYS)

@@ -1,5 +1,5 @@
-"""Accounts per band and segment, ARR per band, and accounts per lifecycle status,
-of this worker's own partitions.
+"""Accounts per band and segment, ARR per band, accounts per lifecycle status, and
+expansion candidates per segment, of this worker's own partitions.
 
 A churned account has left the active portfolio: it is counted per lifecycle
 status and in the ARR lost, never in a band.
@@ -22,6 +22,7 @@ class _Counted(NamedTuple):
     arr: float
     status: LifecycleStatus
     arr_lost: float  # while churned
+    candidate: bool  # an expansion candidate (never while churned)
 
 
 class Census:
@@ -44,6 +45,7 @@ class Census:
             float(health.arr or 0.0),
             lifecycle.status,
             float(lifecycle.arr_lost or 0.0) if lifecycle.churned else 0.0,
+            health.growth is not None and health.growth.candidate and not lifecycle.churned,
         )
 
     def keep(self, partitions: set[int]) -> None:
@@ -55,7 +57,8 @@ class Census:
         accounts: Counter[tuple[str, str]] = Counter()
         arr = dict.fromkeys((band.value for band in Band), 0.0)
         statuses = dict.fromkeys(LifecycleStatus, 0)
-        arr_lost = 0.0
+        arr_lost = expansion_arr = 0.0
+        candidates: Counter[str] = Counter()
         for counted in self._accounts.values():
             statuses[counted.status] += 1
             if counted.status is LifecycleStatus.CHURNED:
@@ -63,6 +66,9 @@ class Census:
                 continue
             accounts[(counted.band, counted.segment)] += 1
             arr[counted.band] += counted.arr
+            if counted.candidate:
+                candidates[counted.segment] += 1
+                expansion_arr += counted.arr
         metrics.accounts.clear()
         for (band, segment), number in accounts.items():
             metrics.accounts.labels(band, segment).set(number)
@@ -71,3 +77,7 @@ class Census:
         for status, number in statuses.items():
             metrics.lifecycle_accounts.labels(status.value).set(number)
         metrics.arr_lost.set(arr_lost)
+        metrics.expansion_candidates.clear()
+        for segment, number in candidates.items():
+            metrics.expansion_candidates.labels(segment).set(number)
+        metrics.expansion_arr.set(expansion_arr)

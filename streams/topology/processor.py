@@ -27,7 +27,7 @@ from models.alerting.evaluate import evaluate_alerts
 from models.alerting.event import AlertEvent
 from models.alerting.rules import AlertRules
 from models.alerting.state import AccountAlertState, Phase
-from models.health import PROFILE_FIELDS, Health
+from models.health import PROFILE_FIELDS, Health, growth_outline
 from models.model_config import HealthModel
 from models.scoring import ranked_factors, score, score_with_measures
 from models.state import apply_events
@@ -78,7 +78,7 @@ class StateTable(Protocol):
 
 def health_changed(before: Health | None, after: Health) -> bool:
     """Whether `after` is worth publishing: a different score, band, confidence, drivers,
-    profile, lifecycle, contracts or customer-experience counts."""
+    profile, lifecycle, contracts, customer-experience counts or growth."""
     if before is None:
         return True
     return (
@@ -95,6 +95,8 @@ def health_changed(before: Health | None, after: Health) -> bool:
         or before.contracts != after.contracts
         # Every NPS answer and active user counts in the CX figures, moved the score or not.
         or before.experience != after.experience
+        # An expansion signal that comes or goes, even one that leaves the score unmoved.
+        or growth_outline(before) != growth_outline(after)
     )
 
 

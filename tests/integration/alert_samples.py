@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 from models.alerting.event import AlertEvent, AlertKind, AlertStatus, ResolveReason, Severity
 from models.health import Band, Driver
+from tests.support.growth_history import SAMPLE_SIGNALS
 
 AT = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 STARTED = datetime(2025, 3, 1, 9, 15, tzinfo=UTC)
@@ -72,4 +73,30 @@ def churned_resolve() -> AlertEvent:
         reason=ResolveReason.CHURNED,
         summary="Resolved: Acme & Sons <Corp> churned (250,000 ARR lost) and has left the "
         "active portfolio.",
+    )
+
+
+def opportunity_alert(status: AlertStatus = AlertStatus.FIRING) -> AlertEvent:
+    """An expansion_opportunity: an account that became an expansion candidate."""
+    resolved = status is AlertStatus.RESOLVED
+    summary = (
+        "Resolved: Acme & Sons <Corp> is no longer an expansion candidate (growth strength "
+        "30, health score 82, healthy)."
+        if resolved
+        else "Acme & Sons <Corp> is an expansion candidate: growth strength 80 of 100, healthy "
+        "with a health score of 82."
+    )
+    return sample_alert(
+        status,
+        event_id=f"acme-42:expansion_opportunity:1:{status.value}:0",
+        dedup_key="acme-42:expansion_opportunity",
+        kind=AlertKind.EXPANSION_OPPORTUNITY,
+        severity=Severity.INFO,
+        score=82.0,
+        baseline_score=80.0,
+        band=Band.HEALTHY,
+        previous_band=Band.HEALTHY,
+        drivers=SAMPLE_SIGNALS[:1] if resolved else SAMPLE_SIGNALS,
+        growth_strength=30.0 if resolved else 80.0,
+        summary=summary,
     )

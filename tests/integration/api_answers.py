@@ -22,7 +22,7 @@ def as_answer(row: asyncpg.Record) -> dict[str, Any]:
     out["drivers"] = json.loads(out["drivers"])
     if out.get("lifecycle") is not None:
         out["lifecycle"] = json.loads(out["lifecycle"])
-    for column in ("contracts", "experience"):
+    for column in ("contracts", "experience", "growth"):
         if out[column] is not None:
             out[column] = json.loads(out[column])
     return out

@@ -23,6 +23,8 @@ class Traffic:
     # Accounts that churned (one came back, one churned again soon after): the churn
     # panels need some.
     lifecycle: dict[str, str]
+    # Healthy accounts whose active users doubled: expansion candidates, for the growth row.
+    growing: list[str]
 
 
 def ago(**delta: float) -> str:
@@ -103,6 +105,13 @@ def healthy_events(account: str, i: int) -> dict[str, list[dict[str, Any]]]:
         ],
         "renewals": [upcoming_renewal(account, i, in_days=200)],
     }
+
+
+def growth_events(account: str) -> dict[str, list[dict[str, Any]]]:
+    """One of a healthy account's three active users active 18 days ago too (active users
+    up from 1 to 3): with its executive promoter and its renewal within 120 days, an
+    expansion candidate."""
+    return {"logins": [event(account, occurred_at=ago(days=18), user_id="u1", role="end_user")]}
 
 
 def unhealthy_events(account: str, i: int) -> dict[str, list[dict[str, Any]]]:

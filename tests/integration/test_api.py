@@ -35,7 +35,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ACCOUNTS = 6
 HEALTH_COLUMNS = """account_id, name, segment, region, line_of_business, csm_owner,
     lifecycle_stage, arr, renewal_date, score, band, confidence, components, drivers,
-    model_version, state_version, updated_at, last_event_at, lifecycle, contracts, experience"""
+    model_version, state_version, updated_at, last_event_at, lifecycle, contracts, experience,
+    growth"""
 
 
 @pytest.fixture(scope="module")

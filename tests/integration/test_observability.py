@@ -31,6 +31,7 @@ from models.model_config import load_model
 from tests.integration.observed_traffic import (
     LIFECYCLES,
     Traffic,
+    growth_events,
     healthy_events,
     lifecycle_events,
     malformed,
@@ -253,6 +254,8 @@ async def traffic(
     unhealthy = accounts[:UNHEALTHY]
     # The last healthy accounts end churned, resurrected and churned again.
     lifecycle = dict(zip(accounts[-1 - len(LIFECYCLES) : -1], LIFECYCLES, strict=True))
+    # The first healthy ones grow.
+    growing = accounts[UNHEALTHY : UNHEALTHY + 2]
     wait(
         lambda: [s["value"][1] for s in prometheus.query('up{job="healthscore"}')] == ["1"],
         20,
@@ -288,6 +291,9 @@ async def traffic(
         for account, ends in lifecycle.items():
             for topic, events in lifecycle_events(account, ends).items():
                 wave_two.setdefault(topic, []).append((account.encode(), orjson.dumps(events)))
+        for account in growing:
+            for topic, events in growth_events(account).items():
+                wave_two.setdefault(topic, []).append((account.encode(), orjson.dumps(events)))
         for account in unhealthy[:3]:
             for topic, values in malformed(account).items():
                 wave_two.setdefault(topic, []).extend((account.encode(), v) for v in values)
@@ -318,6 +324,16 @@ async def traffic(
 
         await wait_async(lifecycles, 60, "the churns never reached PostgreSQL", observed_worker)
 
+        async def candidates() -> bool:
+            n = await connection.fetchval(
+                "SELECT count(*) FROM growth_candidates WHERE account_id = ANY($1)", growing
+            )
+            return bool(n == len(growing))
+
+        await wait_async(
+            candidates, 60, "the growing accounts never became candidates", observed_worker
+        )
+
         # The worker delivers its alerts to the failing webhook and records each attempt.
         async def deliveries_recorded() -> bool:
             n = await connection.fetchval(
@@ -339,7 +355,8 @@ async def traffic(
         await connection.close()
     # A few more scrapes, so the last increases are inside every rate() window.
     await asyncio.sleep(4)
-    return Traffic(accounts, unhealthy, [r["account_id"] for r in alerted], started, lifecycle)
+    alerted_ids = [r["account_id"] for r in alerted]
+    return Traffic(accounts, unhealthy, alerted_ids, started, lifecycle, growing)
 
 
 # --- the checks ---------------------------------------------------------------------------

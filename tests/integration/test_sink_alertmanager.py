@@ -12,7 +12,13 @@ from pydantic import SecretStr
 from models.alerting.event import AlertStatus, Severity
 from sinks.alertmanager import AlertmanagerSink, build_alerts
 from sinks.exceptions import PermanentDeliveryError
-from tests.integration.alert_samples import AT, STARTED, churned_resolve, sample_alert
+from tests.integration.alert_samples import (
+    AT,
+    STARTED,
+    churned_resolve,
+    opportunity_alert,
+    sample_alert,
+)
 from tests.integration.sink_receiver import Receiver, Reply, running_receiver
 
 
@@ -107,3 +113,23 @@ async def test_credentials_in_the_url_never_show(
     assert receiver.requests[0].headers["Authorization"].startswith("Basic ")
     for text in (str(raised.value), repr(alertmanager)):
         assert "hunter22pw" not in text
+
+
+async def test_an_expansion_opportunity_is_an_info_alert_of_its_own_name(
+    client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    await sink(client, receiver.url).send(opportunity_alert())
+    alerts = receiver.requests[0].json()
+    firing = alerts[0]
+    labels = firing["labels"]
+    assert (labels["alertname"], labels["kind"], labels["severity"]) == (
+        "HealthscoreExpansionOpportunity",
+        "expansion_opportunity",
+        "info",
+    )
+    notes = firing["annotations"]
+    assert notes["growth_strength"] == "80"
+    assert "- Renewal in 45 days: the moment to propose more (+20)" in notes["description"]
+    assert datetime.fromisoformat(firing["endsAt"]) == AT + timedelta(hours=25)
+    assert [a["labels"]["severity"] for a in alerts[1:]] == ["warning", "error", "critical"]
+    assert all(datetime.fromisoformat(a["endsAt"]) == AT for a in alerts[1:])

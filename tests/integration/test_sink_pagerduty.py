@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from models.alerting.event import AlertStatus, Severity
 from sinks.exceptions import PermanentDeliveryError, RetryableDeliveryError
 from sinks.pagerduty import PagerDutySink
-from tests.integration.alert_samples import AT, churned_resolve, sample_alert
+from tests.integration.alert_samples import AT, churned_resolve, opportunity_alert, sample_alert
 from tests.integration.sink_receiver import Receiver, Reply, running_receiver
 
 ROUTING_KEY = "R0UT1NGKEY0123456789abcdefABCDEF"
@@ -125,3 +125,33 @@ async def test_429_and_5xx_are_retryable(client: httpx.AsyncClient, receiver: Re
     with pytest.raises(RetryableDeliveryError) as raised:
         await pagerduty.send(sample_alert())
     assert (raised.value.status, raised.value.retry_after) == (502, None)
+
+
+async def test_an_expansion_opportunity_triggers_at_info_and_resolves_with_its_key(
+    client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    pagerduty = sink(client, receiver)
+    await pagerduty.send(opportunity_alert())
+    await pagerduty.send(opportunity_alert(AlertStatus.RESOLVED))
+    trigger, resolve = (r.json() for r in receiver.requests)
+    assert trigger["event_action"] == "trigger"
+    assert trigger["dedup_key"] == "healthscore:expansion_opportunity:acme-42"
+    payload = trigger["payload"]
+    assert (payload["severity"], payload["class"]) == ("info", "expansion_opportunity")
+    assert payload["summary"].startswith("Acme & Sons <Corp> is an expansion candidate")
+    details = payload["custom_details"]
+    assert details["growth_strength"] == 80
+    assert [d["code"] for d in details["drivers"]] == [
+        "growth.users_rising",
+        "growth.decision_maker_promoters",
+        "growth.renewal_approaching",
+    ]
+    assert (resolve["event_action"], resolve["dedup_key"]) == ("resolve", trigger["dedup_key"])
+    risk = (await _trigger_of(pagerduty, receiver))["payload"]["custom_details"]
+    assert "growth_strength" not in risk  # a risk's details are what they always were
+
+
+async def _trigger_of(pagerduty: PagerDutySink, receiver: Receiver) -> dict[str, object]:
+    await pagerduty.send(sample_alert())
+    body: dict[str, object] = receiver.requests[-1].json()
+    return body

@@ -13,7 +13,7 @@ from models.alerting.event import AlertEvent, AlertStatus
 from sinks.exceptions import PermanentDeliveryError, RetryableDeliveryError
 from sinks.rate_limit import TokenBucket
 from sinks.slack import SlackSink, build_message
-from tests.integration.alert_samples import churned_resolve, sample_alert
+from tests.integration.alert_samples import churned_resolve, opportunity_alert, sample_alert
 from tests.integration.sink_receiver import Receiver, Reply
 
 WEBHOOK_PATH = "/services/T0000/B0000/s3cr3tT0k3nXYZ"
@@ -54,6 +54,8 @@ def check_slack_limits(message: dict[str, Any]) -> list[Block]:
         sample_alert(AlertStatus.REPEATED),
         sample_alert(AlertStatus.RESOLVED),
         churned_resolve(),
+        opportunity_alert(),
+        opportunity_alert(AlertStatus.RESOLVED),
         sample_alert(huge=True),
         sample_alert(drivers=[], name=None, arr=None, renewal_date=None, csm_owner=None),
     ],
@@ -158,3 +160,24 @@ async def test_secret_in_the_response_body_is_redacted(
         await sink(client, receiver).send(sample_alert())
     assert "s3cr3tT0k3nXYZ" not in str(raised.value)
     assert "[redacted]" in str(raised.value)
+
+
+def test_an_expansion_opportunity_reads_as_good_news_with_its_growth_signals() -> None:
+    message = build_message(opportunity_alert(), LINK_BASE)
+    blocks = message["blocks"]
+    assert blocks[0]["text"]["text"] == ":seedling: Acme & Sons <Corp>: expansion opportunity"
+    assert message["text"].startswith("[OPPORTUNITY] Acme &amp; Sons &lt;Corp&gt;: Acme &amp;")
+    assert "is an expansion candidate: growth strength 80 of 100" in message["text"]
+    fields = [field["text"] for field in blocks[2]["fields"]]
+    assert fields[0] == "*Growth*\n80 of 100"
+    assert "*Severity*\ninfo" in fields
+    signals = blocks[3]["text"]["text"]
+    assert signals.splitlines() == [
+        "*Growth signals*",
+        "• Active users up from 40 to 52 (+30%): the last 14 days against the 14 before (+30)",
+        "• 1 promoter among decision-makers (1 business executive), no detractor (+30)",
+        "• Renewal in 45 days: the moment to propose more (+20)",
+    ]
+    assert "Top drivers" not in repr(blocks)
+    resolved = build_message(opportunity_alert(AlertStatus.RESOLVED), LINK_BASE)["blocks"]
+    assert resolved[0]["text"]["text"] == ":white_check_mark: Resolved: Acme & Sons <Corp>"

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from models.alerting.event import AlertEvent
 from sinks.exceptions import PermanentDeliveryError, RetryableDeliveryError
 from sinks.webhook import WebhookSink
-from tests.integration.alert_samples import sample_alert
+from tests.integration.alert_samples import opportunity_alert, sample_alert
 from tests.integration.sink_receiver import Receiver, Reply, running_receiver
 
 SECRET = "whsec_9f8e7d6c5b4a"
@@ -81,3 +81,21 @@ async def test_unreachable_receiver_is_retryable_without_leaking_the_url(
     assert raised.value.status is None
     assert "t0psecrettoken" not in str(raised.value)
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+async def test_an_expansion_opportunity_is_sent_as_its_event_with_its_growth_strength(
+    client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    alert = opportunity_alert()
+    await sink(client, receiver.url).send(alert)
+    [request] = receiver.requests
+    assert AlertEvent.model_validate_json(request.body) == alert
+    body = request.json()
+    assert (body["kind"], body["severity"], body["growth_strength"]) == (
+        "expansion_opportunity",
+        "info",
+        80.0,
+    )
+    timestamp = request.headers["X-Healthscore-Timestamp"]
+    expected = hmac.new(SECRET.encode(), f"{timestamp}.".encode() + request.body, hashlib.sha256)
+    assert request.headers["X-Healthscore-Signature"] == f"sha256={expected.hexdigest()}"

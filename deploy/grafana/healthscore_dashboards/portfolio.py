@@ -1,7 +1,8 @@
 """The Portfolio dashboard: where the risk in the customer base sits.
 
 Churned accounts have left the active portfolio: every panel but those of the
-churn-and-resurrection row (lifecycle_panels.py) leaves them out.
+churn-and-resurrection row (lifecycle_panels.py) leaves them out. The Growth row
+(growth_panels.py) shows the other side: healthy accounts that could buy more.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .grafana import (
     table,
     timeseries,
 )
+from .growth_panels import growth_row
 from .lifecycle_panels import ACTIVE, lifecycle_row
 
 PORTFOLIO_FILTER = (
@@ -109,6 +111,7 @@ def portfolio() -> Json:
     )
 
     lifecycle_row(g, PORTFOLIO_FILTER)
+    growth_row(g, PORTFOLIO_FILTER, ACTIVE)
 
     g.row("Over time")
     g.add(

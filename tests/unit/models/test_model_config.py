@@ -24,6 +24,15 @@ def write_variant(tmp_path: Path, old: str, new: str) -> tuple[str, int]:
     return str(path), line
 
 
+def assert_refused_at_its_line(tmp_path: Path, old: str, new: str, problem: str) -> None:
+    """check-model refuses the default model with `old` edited to `new`, naming the edited
+    line and `problem`."""
+    path, line = write_variant(tmp_path, old, new)
+    problems = check_model_file(path)
+    assert problems, "the variant should be refused"
+    assert any(f":{line}:" in p and problem in p for p in problems), problems
+
+
 def test_default_model_loads_and_is_valid() -> None:
     model = load_model()
     assert model.version

@@ -9,7 +9,7 @@ import pytest
 from models.health import Band
 from models.model_file import check_model_file, load_model
 from models.renewals.settings import RenewalSettings
-from tests.unit.models.test_model_config import write_variant
+from tests.unit.models.test_model_config import assert_refused_at_its_line, write_variant
 
 
 def test_the_default_model_counts_calendar_quarters_with_the_demos_calibration() -> None:
@@ -48,10 +48,7 @@ def test_a_band_without_outcomes_takes_the_rate_of_all_bands() -> None:
 def test_check_model_names_the_line_and_the_problem(
     tmp_path: Path, old: str, new: str, problem: str
 ) -> None:
-    path, line = write_variant(tmp_path, old, new)
-    problems = check_model_file(path)
-    assert problems, "the variant should be refused"
-    assert any(f":{line}:" in p and problem in p for p in problems), problems
+    assert_refused_at_its_line(tmp_path, old, new, problem)
 
 
 def test_a_calibration_without_any_outcome_is_refused(tmp_path: Path) -> None:

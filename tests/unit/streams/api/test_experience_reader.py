@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import orjson
 import pytest
+from pydantic import ValidationError
 
 from models.experience.figures import CustomerExperience, Dimension
 from models.health import Health
-from streams.api.bodies import ErrorBody
 from streams.api.experience import ExperienceQuery, ExperienceReader
-from streams.api.web import parse_query
+from streams.api.web import query_error
 from tests.support import cx_history as fixture
 from tests.support.openapi import component_validator, load_document
 from tests.support.renewal_history import flat
@@ -81,5 +80,6 @@ def test_the_dimension_defaults_to_the_segment_and_an_empty_one_counts_as_absent
 
 def test_a_bad_or_unknown_query_parameter_is_a_400_that_names_it() -> None:
     for params, named in (({"by": "colour"}, "by"), ({"role": "x"}, "role")):
-        found = parse_query(ExperienceQuery.parse, SimpleNamespace(query=params))
-        assert isinstance(found, ErrorBody) and found.error.startswith(f"{named}: ")
+        with pytest.raises(ValidationError) as caught:
+            ExperienceQuery.parse(params)
+        assert query_error(caught.value).error.startswith(f"{named}: ")

@@ -19,10 +19,12 @@ from models.model_config import load_model
 from models.renewals.kpis import renewal_desk, renewals_of
 from models.state import new_state
 from streams.api.bodies import AccountList, AccountQuery, UnknownAccount
+from streams.api.growth import GrowthQuery, GrowthReader
 from streams.api.openapi import DOCUMENT, openapi_document, render_openapi
 from streams.api.readers import HealthReader, tally
 from streams.api.web import UNAUTHORIZED, attach_views, query_error
 from streams.topology.account_entry import AccountEntry
+from tests.support.growth_history import SAMPLE_GROWTH
 from tests.support.openapi import component_validator, load_document
 
 HEALTH = Health(
@@ -61,6 +63,9 @@ HEALTH = Health(
         )
     ],
 )
+
+
+GROWTH = SAMPLE_GROWTH
 
 
 def postgres_row(health: Health) -> dict[str, Any]:
@@ -146,6 +151,7 @@ async def test_account_lists_from_the_table_and_from_postgres_are_identical() ->
 async def test_answers_match_their_schemas_exactly() -> None:
     document = load_document()
     found = await reader(table_with(HEALTH), None).account("acme")
+    grown = HEALTH.model_copy(update={"band": Band.HEALTHY, "growth": GROWTH})
     assert found is not None
     answers = {
         "Health": found,
@@ -157,9 +163,14 @@ async def test_answers_match_their_schemas_exactly() -> None:
         "RenewalDesk": renewal_desk(
             renewals_of(found), date(2026, 3, 1), load_model().renewals, "worker"
         ),
+        "GrowthList": await GrowthReader(
+            reader(table_with(grown), None), load_model().growth
+        ).growth(GrowthQuery()),
     }
     for name, body in answers.items():
         component_validator(document, name).validate(orjson.loads(body.model_dump_json()))
+    assert answers["GrowthList"].candidates  # type: ignore[attr-defined]
+    component_validator(document, "Health").validate(orjson.loads(grown.model_dump_json()))
 
 
 def test_a_health_with_an_extra_or_missing_field_fails_its_schema() -> None:
@@ -199,18 +210,21 @@ def test_empty_query_parameters_count_as_absent() -> None:
 
 
 @pytest.mark.parametrize(
-    ("params", "named"),
+    ("query", "params", "named"),
     [
-        ({"limit": "abc"}, "limit"),
-        ({"limit": "0"}, "limit"),
-        ({"limit": "1001"}, "limit"),
-        ({"band": "sick"}, "band"),
-        ({"bnad": "critical"}, "bnad"),
+        (AccountQuery, {"limit": "abc"}, "limit"),
+        (AccountQuery, {"limit": "0"}, "limit"),
+        (AccountQuery, {"limit": "1001"}, "limit"),
+        (AccountQuery, {"band": "sick"}, "band"),
+        (AccountQuery, {"bnad": "critical"}, "bnad"),
+        (GrowthQuery, {"limit": "0"}, "limit"),
+        (GrowthQuery, {"limit": "x"}, "limit"),
+        (GrowthQuery, {"band": "healthy"}, "band"),  # the growth list has no bands to filter
     ],
 )
 def test_a_bad_or_unknown_query_parameter_is_named_in_the_error(
-    params: dict[str, str], named: str
+    query: type[AccountQuery] | type[GrowthQuery], params: dict[str, str], named: str
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        AccountQuery.parse(params)
+        query.parse(params)
     assert query_error(caught.value).error.startswith(f"{named}: ")

@@ -8,13 +8,13 @@ from typing import Any
 import orjson
 
 from models.alerting.event import AlertEvent
-from models.health import Health
+from models.health import Driver, Growth, Health
 from models.model_config import load_model
 from models.validation import Rejection
 from sinks.metrics import create_metrics
 from streams.topics import REPARTITION
 from streams.topology.account_entry import AccountEntry, EntryCache
-from streams.topology.processor import AccountProcessor, RawMessage
+from streams.topology.processor import AccountProcessor, RawMessage, health_changed
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -194,6 +194,22 @@ async def test_an_nps_answer_is_published_even_when_the_score_stands_still() -> 
     assert [h.score for h in out.scores] == [out.scores[0].score] * 2
     passives = [h.experience.personas["no_role"].passives for h in out.scores if h.experience]
     assert passives == [1, 2]
+
+
+async def test_a_growth_signal_that_comes_or_goes_is_published_but_not_its_day_count() -> None:
+    proc, _, out = processor()
+    await proc.process([message("logins", login("a", 1))])
+    before = out.scores[-1]
+
+    def renewing_in(days: int, candidate: bool = False) -> Health:
+        text = f"Renewal in {days} days: the moment to propose more"
+        signal = Driver(code="growth.renewal_approaching", text=text, impact=20, component="g")
+        growth = Growth(candidate=candidate, strength=20, drivers=[signal])
+        return before.model_copy(update={"growth": growth})
+
+    assert health_changed(before, renewing_in(40))
+    assert not health_changed(renewing_in(40), renewing_in(39))
+    assert health_changed(renewing_in(40), renewing_in(40, candidate=True))
 
 
 async def test_bad_messages_are_rejected_without_stopping_the_batch() -> None:
