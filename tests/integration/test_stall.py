@@ -54,7 +54,9 @@ async def test_readyz_names_the_stalled_partition_while_the_broker_refuses_outpu
 ) -> None:
     env = worker_env(kafka_bootstrap, None, tmp_path, HS_READY_STALL_SECONDS=str(STALL_SECONDS))
     prefix = env["HS_TOPIC_PREFIX"]
-    settings = Settings(kafka_bootstrap=kafka_bootstrap, topic_prefix=prefix)
+    settings = Settings(
+        kafka_bootstrap=kafka_bootstrap, topic_prefix=prefix, partitions=int(env["HS_PARTITIONS"])
+    )
     worker = new_worker(env, tmp_path)
     first, *later = workload("stall", accounts=60, logins_per_account=4).chunks(8)
     try:
