@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 import yaml
@@ -43,6 +44,16 @@ def own_database(pg_dsn: str) -> Iterator[str]:
     """A database of the test module's own, for views that sum every account in it."""
     with scratch_database(pg_dsn) as dsn:
         yield dsn
+
+
+@pytest.fixture(scope="module")
+async def own_db(own_database: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the module's own database."""
+    connection = await asyncpg.connect(own_database)
+    try:
+        yield connection
+    finally:
+        await connection.close()
 
 
 @pytest.fixture

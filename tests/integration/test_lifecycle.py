@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -33,7 +32,7 @@ from tests.support.lifecycle_history import (
 from tests.support.openapi import check_answer, load_document
 from tests.support.worker import (
     WorkerProcess,
-    new_worker,
+    running_worker,
     send_batches,
     wait_until,
     worker_env,
@@ -46,21 +45,15 @@ PREFIX = f"lc-{uuid.uuid4().hex[:6]}-"
 ACCOUNTS = account_ids(PREFIX)
 
 
-def start(env: dict[str, str], folder: Path) -> WorkerProcess:
-    process = new_worker(env, folder)
-    process.start()
-    return process
-
-
 @pytest.fixture(scope="module")
 def stored_worker(
     kafka_bootstrap: str, own_database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[WorkerProcess]:
     folder = tmp_path_factory.mktemp("lifecycle-stored")
     model = str(fast_alert_model(folder))
-    process = start(worker_env(kafka_bootstrap, own_database, folder, HS_MODEL=model), folder)
-    yield process
-    process.stop()
+    env = worker_env(kafka_bootstrap, own_database, folder, HS_MODEL=model)
+    with running_worker(env, folder) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")
@@ -68,18 +61,8 @@ def table_worker(
     kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[WorkerProcess]:
     folder = tmp_path_factory.mktemp("lifecycle-table")
-    process = start(worker_env(kafka_bootstrap, None, folder), folder)
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
-async def db(own_database: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(own_database)
-    try:
-        yield connection
-    finally:
-        await connection.close()
+    with running_worker(worker_env(kafka_bootstrap, None, folder), folder) as process:
+        yield process
 
 
 def expected_status(account: str) -> str:
@@ -91,14 +74,14 @@ async def history(
     stored_worker: WorkerProcess,
     table_worker: WorkerProcess,
     kafka_bootstrap: str,
-    db: asyncpg.Connection,
+    own_db: asyncpg.Connection,
 ) -> None:
     events = lifecycle_history(ANCHOR, PREFIX)
     for worker in (stored_worker, table_worker):
         await send_batches(kafka_bootstrap, worker, events)
 
     async def stored() -> bool:
-        rows = await db.fetch("SELECT account_id, lifecycle_status FROM account_health")
+        rows = await own_db.fetch("SELECT account_id, lifecycle_status FROM account_health")
         found = {r["account_id"]: r["lifecycle_status"] for r in rows}
         return found == {a: expected_status(a) for a in ACCOUNTS.values()}
 
@@ -129,16 +112,17 @@ def approx_answer(anchor: date) -> dict[str, Any]:
 
 
 async def test_the_sql_views_hold_the_hand_computed_figures(
-    history: None, db: asyncpg.Connection
+    history: None, own_db: asyncpg.Connection
 ) -> None:
     expected = expected_answer(ANCHOR)
-    totals = dict(await db.fetchrow("SELECT * FROM resurrection_totals"))
+    totals = dict(await own_db.fetchrow("SELECT * FROM resurrection_totals"))
     assert totals == pytest.approx(expected["all_time"])
     quarters = [
-        dict(r) for r in await db.fetch("SELECT * FROM resurrection_by_quarter ORDER BY quarter")
+        dict(r)
+        for r in await own_db.fetch("SELECT * FROM resurrection_by_quarter ORDER BY quarter")
     ]
     assert quarters == [pytest.approx(q) for q in expected["quarters"]]
-    now = dict(await db.fetchrow("SELECT * FROM portfolio_arr"))
+    now = dict(await own_db.fetchrow("SELECT * FROM portfolio_arr"))
     assert now == pytest.approx(
         {
             "accounts": IN_THE_BANDS["accounts"],
@@ -151,12 +135,12 @@ async def test_the_sql_views_hold_the_hand_computed_figures(
             "resurrected_arr": expected["resurrected"]["arr"],
         }
     )
-    at_risk = await db.fetchrow(
+    at_risk = await own_db.fetchrow(
         "SELECT count(*) AS n, coalesce(sum(arr), 0) AS arr FROM account_health"
         " WHERE band <> 'healthy' AND lifecycle_status <> 'churned'"
     )
     assert (now["accounts_at_risk"], now["arr_at_risk"]) == (at_risk["n"], at_risk["arr"])
-    episodes = await db.fetch("SELECT * FROM churn_episodes WHERE rechurned")
+    episodes = await own_db.fetch("SELECT * FROM churn_episodes WHERE rechurned")
     assert [(e["account_id"], e["churned_on"]) for e in episodes] == [
         (ACCOUNTS["boomerang"], ANCHOR - timedelta(days=20))
     ]
@@ -195,7 +179,7 @@ async def test_both_sources_answer_the_hand_computed_figures(
 
 
 async def test_an_account_that_churns_resolves_its_open_alerts_with_reason_churned(
-    history: None, stored_worker: WorkerProcess, kafka_bootstrap: str, db: asyncpg.Connection
+    history: None, stored_worker: WorkerProcess, kafka_bootstrap: str, own_db: asyncpg.Connection
 ) -> None:
     account = f"{PREFIX}alerted"
     today = datetime.now(UTC)
@@ -220,7 +204,7 @@ async def test_an_account_that_churns_resolves_its_open_alerts_with_reason_churn
     )
 
     async def kinds(status: str) -> set[str]:
-        rows = await db.fetch(
+        rows = await own_db.fetch(
             "SELECT kind FROM alerts WHERE account_id = $1 AND status = $2",
             account,
             status,
@@ -238,7 +222,7 @@ async def test_an_account_that_churns_resolves_its_open_alerts_with_reason_churn
         return await kinds("resolved") == await kinds("firing")
 
     await wait_until(resolved, "the open alerts never resolved", stored_worker)
-    reasons = await db.fetch(
+    reasons = await own_db.fetch(
         "SELECT payload ->> 'reason' AS reason, summary FROM alerts"
         " WHERE account_id = $1 AND status = 'resolved'",
         account,
@@ -247,10 +231,10 @@ async def test_an_account_that_churns_resolves_its_open_alerts_with_reason_churn
     assert all("churned (40,000 ARR lost)" in r["summary"] for r in reasons)
     opened = await kinds("firing")
     await asyncio.sleep(5)  # re-evaluated every 2 s: nothing opens again
-    last_resolve = await db.fetchval(
+    last_resolve = await own_db.fetchval(
         "SELECT max(at) FROM alerts WHERE account_id = $1 AND status = 'resolved'", account
     )
-    later = await db.fetch(
+    later = await own_db.fetch(
         "SELECT kind, status FROM alerts WHERE account_id = $1 AND at > $2", account, last_resolve
     )
     assert later == []
