@@ -79,7 +79,11 @@ INTERNALS: tuple[Internal, ...] = (
     Internal("faust.transport.drivers.aiokafka:Consumer", "_to_message", BULK, ("tp", "record")),
     Internal(CONSUMER, "_read_offset", f"{BULK}: the last offset delivered per partition"),
     Internal(CONSUMER, "_add_gap", f"{BULK}: a gap in offsets", ("tp", "offset_from", "offset_to")),
-    Internal(CONSUMER, "_buffered_partitions", f"{BULK}: partitions fetched as active"),
+    Internal(
+        CONSUMER,
+        "_buffered_partitions",
+        f"{BULK} and streams.engine.fetch_watch: partitions fetched as active",
+    ),
     Internal(CONSUMER, "_commit_every", f"{BULK}: the commit-every-n-acks setting"),
     Internal(CONSUMER, "_n_acked", f"{BULK}: acks since the last commit; `ack_all` adds"),
     Internal("mode.services:Service", "_stopped", f"{BULK}: the stop test of its fetch loop"),
@@ -116,9 +120,11 @@ INTERNALS: tuple[Internal, ...] = (
         "the overridden _commit_tps",
         ("offsets", "start_new_transaction"),
     ),
-    # Where each partition stands, for the fetch watch's log line.
+    # Where each partition stands, for the fetch watch.
     Internal(
-        CONSUMER, "_active_partitions", "streams.engine.fetch_watch logs whether a partition is in"
+        CONSUMER,
+        "_active_partitions",
+        "streams.engine.fetch_watch finds input partitions left out of it, and logs",
     ),
     Internal(
         CONSUMER, "_paused_partitions", "streams.engine.fetch_watch logs whether it is paused"

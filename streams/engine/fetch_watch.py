@@ -1,27 +1,38 @@
-"""Finds assigned input partitions the consumer never fetches, says so, and resumes them.
+"""Finds assigned input partitions the consumer does not fetch, says so, and resumes them.
 
-Two workers joining a group at once sometimes leave some of a worker's
-assigned partitions unfetched: no error, /readyz 200, lag that never
-shrinks (it matches faust-streaming issue #629). A partition the broker has
-answered a fetch for has a known high watermark, so one without, long after
-the group settled, has never been fetched. Faust fetches only the partitions
-in its consumer's active set; the watch logs where such a partition stands
-(active, paused) and puts it back in that set, which is all a resume does.
-Only the bulk-delivered input topics are watched: Faust's conductor never
-takes them out of the set for backpressure, so a resume cannot undo that.
+Faust's fetch loop asks aiokafka only for the records of the partitions in
+the consumer's active set. aiokafka fetches every assigned partition, but
+keeps what it fetched of one left out of that set and fetches that one no
+further; its high watermark stays known, its records wait. So an assigned
+input partition is not fetched when:
 
-Why not Faust's own check: its consumer's livelock detector
-(`Consumer.verify_all_partitions_active`, every 2.5 commit intervals) logs
-"Aiokafka has not sent fetch request for …" or "Highwater not yet
-available for …" (faust-streaming 0.15.3, transport/drivers/aiokafka.py
-`verify_event_path`) for the same symptom, but (1) only logs, and the
-partition stays unfetched until the worker restarts; (2) counts from the
-worker's start, not from the group settling, so after a rebalance hours
-into a run it reports at once; and (3) reaches into aiokafka's private
-subscription state to do so. This watch
-resumes the partition, which is what brings a stalled worker back (issue
-#629 of faust-streaming, open at 0.15.3, has no fix). Retire it when Faust
-resumes such partitions itself (docs/upgrading-faust.md).
+- it is out of the active set (Faust paused it and did not resume it), with
+  or without records waiting; or
+- the broker has never answered a fetch for it: no high watermark is known.
+
+In a settled group neither lasts: Faust resumes every input partition when a
+rebalance's recovery completes, and aiokafka fetches a new assignment within
+seconds. The watch logs a partition that stays so for `patience` seconds
+(where it stands: active, paused, its high watermark) and resumes it, which
+is all a resume does: back in the active set. That cures the first kind and
+does no harm to the second. Only the bulk-delivered input topics are
+watched: Faust's conductor never takes them out of the set for
+backpressure, so a resume cannot undo that.
+
+It is kept for the stall two workers started together once caused, lag
+that never shrank with nothing logged: docs/operators.md ("Scaling out")
+says what is known of it, and bench/two_worker_chaos.py looks for it.
+
+Faust has a check of its own, the consumer's livelock detector
+(`verify_event_path` in faust-streaming 0.15.3's
+transport/drivers/aiokafka.py, every 2.5 commit intervals). It logs
+"Aiokafka has not sent fetch request for …" or "Highwater not yet available
+for …", but (1) sees only the second kind, never a partition left out of
+the active set; (2) only logs; (3) counts from the worker's start, not from
+the group settling, so after a rebalance hours into a run it reports at
+once (faust-streaming issue #629: such reports after every rebalance, with
+consumption unaffected); and (4) reaches into aiokafka's private
+subscription state.
 """
 
 from __future__ import annotations
@@ -68,11 +79,13 @@ class FetchWatch:
             self._unfetched_since.clear()
             self._resumed_at.clear()
             return []
+        # The app's consumer is a streams.engine.faust_internals.ConsumerInternals.
         consumer = self.app.consumer
+        taken = consumer.active_partitions | consumer.buffered_partitions
         unfetched = {
             tp
             for tp in consumer.assignment()
-            if tp.topic in self.topics and self.highwater(tp) is None
+            if tp.topic in self.topics and (tp not in taken or self.highwater(tp) is None)
         }
         now = self.clock()
         since, resumed = self._unfetched_since, self._resumed_at
@@ -87,17 +100,17 @@ class FetchWatch:
         )
         if not stuck:
             return []
-        # The app's consumer is a streams.faust_internals.ConsumerInternals.
         active, paused = consumer.active_partitions, consumer.paused_partitions
         for tp in stuck:
             log.error(
-                "assigned partition %s[%d] not fetched for %.0f s (active: %s, paused: %s); "
-                "resuming it",
+                "assigned partition %s[%d] not fetched for %.0f s (active: %s, paused: %s, "
+                "high watermark: %s); resuming it",
                 tp.topic,
                 tp.partition,
                 now - resumed.get(tp, since[tp]),
                 tp in active,
                 tp in paused,
+                self.highwater(tp),
             )
             resumed[tp] = now  # give the resume a full `patience` before saying so again
         consumer.resume_partitions(stuck)

@@ -1,8 +1,9 @@
 """Whether the worker keeps up with its input, for /readyz.
 
 A worker can stall after start-up with nothing failing: an assigned input
-partition the consumer never fetches (see `fetch_watch`), or an agent that
-stopped taking messages while records wait. Either way the tables are
+partition the consumer does not fetch (left out of Faust's active set, or
+never answered by the broker: see `fetch_watch`), or an agent that stopped
+taking messages while records wait. Either way the tables are
 recovered and the agent once started, so readiness alone would stay 200.
 This watch says why a worker is not keeping up, or nothing:
 

@@ -1,4 +1,10 @@
-"""Assigned input partitions that are never fetched are reported and resumed."""
+"""Assigned input partitions the consumer does not fetch are reported and resumed.
+
+The fakes hold what aiokafka and Faust hold: a partition left out of the
+consumer's active set was fetched once (its high watermark is known) and is
+fetched no further; a partition the broker never answered a fetch for has no
+high watermark, active or not.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ class Consumer:
     assigned: set[TP]
     active_partitions: set[TP]
     paused_partitions: set[TP] = field(default_factory=set)
+    buffered_partitions: set[TP] = field(default_factory=set)
     flow_active: bool = True
     resumed: list[TP] = field(default_factory=list)
 
@@ -51,16 +58,17 @@ class Clock:
 
 
 def stalled() -> tuple[App, dict[TP, int | None], Clock, FetchWatch]:
-    """logins fetched; tickets and the changelog assigned but never fetched."""
+    """logins fetched; tickets and the changelog left out of the active set, as
+    Faust leaves them paused; aiokafka fetched them once."""
     assigned = {LOGINS_0, LOGINS_1, TICKETS_0, CHANGELOG_0}
-    app = App(Consumer(assigned, {LOGINS_0, LOGINS_1}))
-    highwaters: dict[TP, int | None] = {LOGINS_0: 120, LOGINS_1: 80}
+    app = App(Consumer(assigned, {LOGINS_0, LOGINS_1}, {TICKETS_0, CHANGELOG_0}))
+    highwaters: dict[TP, int | None] = {LOGINS_0: 120, LOGINS_1: 80, TICKETS_0: 40, CHANGELOG_0: 9}
     clock = Clock()
     watch = FetchWatch(app, {"logins", "tickets"}, highwaters.get, PATIENCE, clock)
     return app, highwaters, clock, watch
 
 
-def test_a_partition_never_fetched_past_the_patience_is_reported_and_resumed(
+def test_a_partition_left_out_past_the_patience_is_reported_resumed_and_then_fetched(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     app, _, clock, watch = stalled()
@@ -71,11 +79,44 @@ def test_a_partition_never_fetched_past_the_patience_is_reported_and_resumed(
     with caplog.at_level(logging.ERROR):
         assert watch.check() == [TICKETS_0]
     assert app.consumer.resumed == [TICKETS_0], "the changelog is not an input: left alone"
-    assert "tickets[0] not fetched for 60 s (active: False, paused: False)" in caplog.text
+    assert (
+        "tickets[0] not fetched for 60 s (active: False, paused: True, high watermark: 40)"
+        in caplog.text
+    )
+    watch.check()
+    assert watch.longest_unfetched() is None, "back in the active set, with records known"
 
 
-def test_a_partition_fetched_within_the_patience_is_left_alone() -> None:
+def test_an_active_partition_the_broker_never_answered_for_is_reported_too(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     app, highwaters, clock, watch = stalled()
+    app.consumer.resume_partitions([TICKETS_0])
+    app.consumer.resumed.clear()
+    highwaters[TICKETS_0] = None
+    watch.check()
+    clock.now += PATIENCE
+    with caplog.at_level(logging.ERROR):
+        assert watch.check() == [TICKETS_0]
+    assert "(active: True, paused: False, high watermark: None)" in caplog.text
+
+
+def test_a_partition_resumed_within_the_patience_is_left_alone() -> None:
+    app, _, clock, watch = stalled()
+    watch.check()
+    clock.now += PATIENCE / 2
+    app.consumer.resume_partitions([TICKETS_0])  # Faust's recovery resumes it
+    watch.check()
+    clock.now += PATIENCE
+    assert watch.check() == []
+    assert app.consumer.resumed == [TICKETS_0]
+
+
+def test_a_partition_first_fetched_within_the_patience_is_left_alone() -> None:
+    app, highwaters, clock, watch = stalled()
+    app.consumer.resume_partitions([TICKETS_0])
+    app.consumer.resumed.clear()
+    highwaters[TICKETS_0] = None
     watch.check()
     clock.now += PATIENCE / 2
     highwaters[TICKETS_0] = 0  # an empty partition answers a fetch too
@@ -105,7 +146,8 @@ def test_nothing_is_resumed_while_the_group_is_moving_and_the_wait_starts_again(
 
 
 def test_a_resumed_partition_is_reported_again_only_after_another_patience() -> None:
-    app, _, clock, watch = stalled()
+    app, highwaters, clock, watch = stalled()
+    highwaters[TICKETS_0] = None  # never fetched: a resume does not help
     watch.check()
     clock.now += PATIENCE
     assert watch.check() == [TICKETS_0]
@@ -118,6 +160,7 @@ def test_a_resumed_partition_is_reported_again_only_after_another_patience() -> 
 
 def test_the_longest_unfetched_partition_counts_from_first_seen_through_resumes() -> None:
     _, highwaters, clock, watch = stalled()
+    highwaters[TICKETS_0] = None
     assert watch.longest_unfetched() is None, "nothing checked yet"
     watch.check()
     clock.now += PATIENCE

@@ -19,6 +19,7 @@ class Consumer:
     assigned: set[TP]
     active_partitions: set[TP] = field(default_factory=set)
     paused_partitions: set[TP] = field(default_factory=set)
+    buffered_partitions: set[TP] = field(default_factory=set)
     flow_active: bool = True
 
     def assignment(self) -> set[TP]:
@@ -50,7 +51,8 @@ class Clock:
 
 
 def watching() -> tuple[dict[TP, int | None], Clock, FetchWatch, ProgressWatch]:
-    app = App(Consumer({LOGINS_0, LOGINS_1, CHANGELOG_0}))
+    assigned = {LOGINS_0, LOGINS_1, CHANGELOG_0}
+    app = App(Consumer(assigned, set(assigned)))
     highwaters: dict[TP, int | None] = {LOGINS_0: 10, LOGINS_1: 10, CHANGELOG_0: 99}
     clock = Clock()
     fetches = FetchWatch(app, {"logins"}, highwaters.get, STALL, clock)
