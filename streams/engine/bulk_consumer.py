@@ -119,7 +119,20 @@ class BulkDeliveryConsumer(ConsumerInternals):
     async def perform_seek(self) -> None:
         """Seek every partition to its committed offset, as Faust does, and
         those never committed to their beginning, which Faust leaves where
-        they are: messages fetched and dropped before are then fetched again."""
+        they are: messages fetched and dropped before are then fetched again.
+
+        The flow stops first, and stays stopped: whoever seeks resumes it once
+        done (Faust's recovery right after, a rebalance when it completes).
+        Faust's recovery resumes the input partitions, with the flow running
+        since the changelog replay, and then seeks them; a fetch taken before
+        a seek and delivered after it moved the read offset past the messages
+        the seek was to deliver again, which the fetch loop then skipped as
+        delivered already. Nothing processed or acked them, so their partition
+        never committed again: lag that never shrank, with nothing logged.
+        Stopped, the fetch loop drops what it holds, takes nothing new, and a
+        fetch already taken is dropped and fetched again.
+        """
+        self.stop_flow()
         await super().perform_seek()
         assigned = self.assignment()
         self.guard.repositioned(assigned)
