@@ -10,16 +10,19 @@ group and state folders, against HS_KAFKA_BOOTSTRAP (default 127.0.0.1:9092):
    the checked accounts' events for `--produce-seconds` while
 2. two real workers (`python -m streams worker`) are launched at the same
    moment, as a StatefulSet with `podManagementPolicy: Parallel`,
-   `docker compose up` or `make run WORKERS=2` starts them;
+   `docker compose up` or `make run WORKERS=2` starts them (`--stagger S`:
+   the second S seconds later, so that the first has committed offsets of
+   its own when the second's join rebalances it);
 3. once the group is stable with both, the run waits for the clean end:
    every input partition committed to its end (Kafka's view), and every
    checked account's `state_version` from the HTTP API equal to the number
    of its activity events as the workers' own code folds them (the user's).
 
 Meanwhile an input partition stalls when it is behind its end and neither
-its committed offset nor the offset the workers read of it moves for
-`--stuck-after` seconds; slow workers on a busy machine still read every
-partition they hold at each fetch. A run with a stall goes on waiting, up to
+its committed offset nor the offset its owner read of it moves for
+`--stuck-after` seconds, while the owner moves another partition or has no
+other behind: a worker slow as a whole on a busy machine stalls nothing. A
+run with a stall goes on waiting, up to
 `--patience` seconds after the group settled (the fetch watch's 60 s, its
 15 s check and room to catch up), to see whether the workers recover, and
 whether the fetch watch (streams/engine/fetch_watch.py) logged and resumed
@@ -27,8 +30,9 @@ partitions. `/readyz` is polled throughout; its stall reasons are kept.
 
 One line per run; at the end "stalls: k of N", how many of them the workers
 recovered from and in how many the fetch watch resumed a partition, and the
-figures in bench/results/two-worker-chaos-<time>.json. Worker logs are kept
-for a run that stalled or did not finish (`--keep`: for every run).
+figures in bench/results/two-worker-chaos-<time>.json, rewritten after every
+run. Worker logs are kept for a run that stalled or did not finish (`--keep`:
+for every run).
 """
 
 from __future__ import annotations
@@ -244,8 +248,10 @@ async def one_run(number: int, bootstrap: str, args: argparse.Namespace) -> dict
     await watch.start()
     try:
         run.started = time.monotonic()
-        for worker in workers:
-            worker.launch()  # the same moment: neither waits for the other
+        workers[0].launch()
+        if args.stagger:
+            await asyncio.sleep(args.stagger)
+        workers[1].launch()  # by default at the same moment: neither waits for the other
 
         async def live() -> None:
             for chunk in chunks[1:]:
@@ -310,37 +316,35 @@ def main() -> int:
     parser.add_argument("--settle-timeout", type=float, default=120.0)
     parser.add_argument("--stuck-after", type=float, default=45.0)
     parser.add_argument("--patience", type=float, default=150.0)
+    parser.add_argument(
+        "--stagger", type=float, default=0.0, help="seconds between the two launches"
+    )
     parser.add_argument("--first-port", type=int, default=None, help="workers' HTTP ports")
     parser.add_argument("--keep", action="store_true", help="keep every run's logs")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
     bootstrap = os.environ.get("HS_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     logging.getLogger("aiokafka").setLevel(logging.ERROR)
-    runs = []
+    out = args.out or RESULTS / f"two-worker-chaos-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    runs: list[dict[str, Any]] = []
     began = time.monotonic()
     for number in range(1, args.runs + 1):
         record = asyncio.run(one_run(number, bootstrap, args))
         runs.append(record)
-        outcome = (
-            "clean"
-            if record.get("recovered") and not record.get("stalled")
-            else ("stalled, recovered" if record.get("recovered") else "NOT RECOVERED")
-        )
+        if not record.get("recovered"):
+            outcome = f"NOT RECOVERED, behind: {record.get('behind') or record.get('failure')}"
+        else:
+            outcome = "stalled, recovered" if record.get("stalled") else "clean"
         log(
             f"run {number}/{args.runs}: {outcome} ({record['seconds']} s"
             f"{'; logs ' + record['logs'] if 'logs' in record else ''})"
         )
-    summary = summarize(runs)
-    summary["total_seconds"] = round(time.monotonic() - began)
-    out = args.out or RESULTS / f"two-worker-chaos-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {"summary": summary, "args": vars(args) | {"out": str(out)}, "runs": runs},
-            indent=2,
-            default=str,
-        )
-    )
+        summary = summarize(runs) | {"total_seconds": round(time.monotonic() - began)}
+        figures = {"summary": summary, "args": vars(args) | {"out": str(out)}, "runs": runs}
+        out.write_text(json.dumps(figures, indent=2, default=str))  # after every run
     log(
         f"stalls: {summary['stalls']} of {summary['runs']} "
         f"({summary['stalls_cured_by_fetch_watch']} cured by the fetch watch, "
