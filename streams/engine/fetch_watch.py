@@ -19,9 +19,12 @@ does no harm to the second. Only the bulk-delivered input topics are
 watched: Faust's conductor never takes them out of the set for
 backpressure, so a resume cannot undo that.
 
-It is there for a stall seen when two workers start together: lag that
-never shrinks, with nothing logged. docs/operators.md ("Scaling out") says
-what is known of it, and bench/two_worker_chaos.py looks for it.
+Neither kind is known to happen with the versions pinned; the stall two
+workers started together can cause is of another kind, messages skipped
+after a seek, which `BulkDeliveryConsumer.perform_seek` prevents. The watch
+makes either kind visible, and cures the first, should a release bring it
+(docs/operators.md, "Scaling out"; bench/two_worker_chaos.py looks for
+stalls).
 
 Faust has a check of its own, the consumer's livelock detector
 (`verify_event_path` in faust-streaming 0.15.3's
