@@ -89,6 +89,7 @@ class Worker:
         consumer.can_resume_flow = asyncio.Event()
         consumer.suspend_flow = asyncio.Event()
         consumer.buffered_partitions = set()
+        consumer.seeking = asyncio.Lock()
         consumer.to_message = lambda tp, record: record
         consumer.app.monitor = SimpleNamespace(track_tp_end_offset=lambda tp, offset: None)
 
@@ -227,6 +228,36 @@ async def test_a_fetch_in_flight_while_recovery_seeks_is_fetched_again_not_skipp
     assert worker.processed[:1] == [0], "what the seek fetches again is processed, not skipped"
     assert sorted(set(worker.processed)) == list(range(527))
     assert await worker.commit() == {LOGINS: 527}
+
+
+async def test_a_seek_back_under_way_when_recovery_seeks_does_not_skip_past_what_it_sought() -> (
+    None
+):
+    """The fetch loop seeks back to dropped messages where it found the consumer
+    ahead of them; recovery seeks every partition meanwhile."""
+    worker = Worker()
+    worker.flowing = True
+    consumer = worker.consumer
+    consumer.guard.dropped(LOGINS, 300)  # dropped during the rebalance...
+    worker.position = 350  # ...and the consumer went past them
+    asked, answered = asyncio.Event(), asyncio.Event()
+
+    async def position(tp: TP) -> int:
+        asked.set()
+        await answered.wait()
+        return 350  # where it stood when asked
+
+    consumer.consumer_thread.position = position
+    seeking_back = asyncio.ensure_future(consumer._fetch_dropped_again())
+    await asked.wait()
+    recovering = asyncio.ensure_future(consumer.perform_seek())  # never committed: to 0
+    await asyncio.sleep(0)
+    answered.set()
+    await asyncio.gather(seeking_back, recovering)
+    consumer.resume_flow()
+    await worker.fetch(worker.position, 400)
+    assert sorted(set(worker.processed)) == list(range(401))
+    assert await worker.commit() == {LOGINS: 401}
 
 
 def test_the_base_follows_commits_and_positions() -> None:
