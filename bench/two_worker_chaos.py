@@ -69,7 +69,7 @@ from models.model_config import load_model
 from streams.settings import Settings
 from streams.topics import INPUT_TOPICS, ensure_topics
 from tests.support.cluster import send_traffic
-from tests.support.truth import Traffic, expected_states
+from tests.support.truth import Traffic, expected_states, read_changelog
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LIVE_CHUNKS = 10
@@ -186,10 +186,15 @@ async def observe(run: Run, watch: GroupWatch, args: argparse.Namespace) -> None
         else:
             run.record.setdefault("committed_after_settled", round(now - settled_at, 1))
             versions = await asyncio.to_thread(state_versions, run.workers, SEGMENT)
-            if all(versions.get(a, -1) >= v for a, v in run.versions.items()):
+            short = {
+                a: (v, versions.get(a)) for a, v in run.versions.items() if versions.get(a, -1) < v
+            }
+            if not short:
                 run.record["clean_after_settled"] = round(now - settled_at, 1)
                 run.record["recovered"] = True
                 return
+            run.record["short_accounts"] = len(short)
+            run.record["short_examples"] = dict(sorted(short.items())[:5])
         for tp, count in behind.items():
             if tp in stalled or now - last_move[tp][1] < args.stuck_after:
                 continue
@@ -204,6 +209,16 @@ async def observe(run: Run, watch: GroupWatch, args: argparse.Namespace) -> None
                 log(f"run {run.number}: stalled {stalled[tp]}")
                 run.record["stalled"] = list(stalled.values())
         if now - settled_at >= args.patience:
+            if "short_examples" in run.record:  # what the changelog, the durable state, holds
+                durable = await read_changelog(
+                    run.env["HS_KAFKA_BOOTSTRAP"],
+                    f"{run.env['HS_APP_ID']}-account-state-changelog",
+                    partitions,
+                )
+                run.record["changelog_versions"] = {
+                    a: durable[a].state_version if a in durable else None
+                    for a in run.record["short_examples"]
+                }
             run.record["recovered"] = False
             run.record["behind"] = {
                 f"{t.removeprefix(prefix)}[{p}]": n for (t, p), n in behind.items()
