@@ -18,7 +18,7 @@ LOCK_FLAGS := --quiet --generate-hashes --python-version 3.11 --annotation-style
 WORKERS ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: help venv lock kafka-jars up down test unit run lint schemas docs bench loss-runs clean prometheus-tools
+.PHONY: help venv lock kafka-jars up down test unit run lint schemas docs bench loss-runs two-worker-chaos clean prometheus-tools
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -91,6 +91,9 @@ bench: up ## the performance harness: throughput, latency, recovery, cost (sever
 
 loss-runs: up ## events lost to kill -9 and scale-out, 20 runs of each (on demand, ~1 h)
 	@set -a; source $(LOCAL)/env; set +a; $(BIN)/python -m bench.loss_runs $(LOSS_ARGS)
+
+two-worker-chaos: up ## two workers started together, 30 times: stalled partitions (on demand, ~30 min)
+	@set -a; source $(LOCAL)/env; set +a; $(BIN)/python -m bench.two_worker_chaos $(CHAOS_ARGS)
 
 lint: venv ## ruff + mypy
 	@$(BIN)/ruff check .

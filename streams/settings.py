@@ -48,8 +48,9 @@ class Settings(BaseSettings):
     web_port: int = Field(default=6066, ge=1, le=65535)
     api_token: SecretStr | None = None
     public_url: str = "http://127.0.0.1:6066"
-    # /readyz answers 503 once an input partition has gone unfetched, or has had
-    # records waiting with none processed, for this long.
+    # /readyz answers 503 once an input partition has gone unfetched, has had
+    # records waiting with none processed, or processed records not committed,
+    # for this long.
     ready_stall_seconds: float = Field(default=60.0, ge=1, le=86400)
 
     rescore_interval_seconds: float = Field(default=60.0, gt=0, le=86400)

@@ -134,7 +134,8 @@ def openapi_document() -> dict[str, Any]:
                 "503": _json(
                     Readiness,
                     "Not ready yet, rebalancing, or stalled: an input partition not fetched, "
-                    "or records waiting and none processed, for HS_READY_STALL_SECONDS.",
+                    "records waiting and none processed, or records processed and not "
+                    "committed, for HS_READY_STALL_SECONDS.",
                 ),
             },
             guarded=False,

@@ -76,6 +76,8 @@ class BulkDeliveryConsumer(ConsumerInternals):
         super().__init__(*args, **kwargs)
         self.bulk = bulk
         self.guard = CommitGuard()
+        # Recovery's seeks and the fetch loop's seeks back, one after the other.
+        self.seeking = asyncio.Lock()
 
     def fetch_again(self, messages: Iterable[Message]) -> None:
         """These messages were fetched and dropped: fetch them again, and commit
@@ -119,33 +121,53 @@ class BulkDeliveryConsumer(ConsumerInternals):
     async def perform_seek(self) -> None:
         """Seek every partition to its committed offset, as Faust does, and
         those never committed to their beginning, which Faust leaves where
-        they are: messages fetched and dropped before are then fetched again."""
-        await super().perform_seek()
-        assigned = self.assignment()
-        self.guard.repositioned(assigned)
-        acks_enabled_for = self.app.topics.acks_enabled_for
-        committed = self.committed_offsets
-        never = [tp for tp in assigned if acks_enabled_for(tp.topic) and not committed.get(tp)]
-        if never:
-            earliest = await self.earliest_offsets(*never)
-            for tp in never:
-                # A partition revoked meanwhile is its new owner's to read.
-                with contextlib.suppress(IllegalStateError):
-                    await self.seek(tp, earliest[tp])
+        they are: messages fetched and dropped before are then fetched again.
+
+        The flow stops first, and stays stopped: whoever seeks resumes it once
+        done (Faust's recovery right after, a rebalance when it completes).
+        Faust's recovery resumes the input partitions, with the flow running
+        since the changelog replay, and then seeks them; a fetch taken before
+        a seek and delivered after it moved the read offset past the messages
+        the seek was to deliver again, which the fetch loop then skipped as
+        delivered already. Nothing processed or acked them, so their partition
+        never committed again: lag that never shrank, with nothing logged.
+        Stopped, the fetch loop drops what it holds, takes nothing new, and a
+        fetch already taken is dropped and fetched again. A seek back of the
+        fetch loop's own (`_fetch_dropped_again`) under way finishes first: it
+        seeks where it found the consumer before, and after these seeks would
+        move a partition past messages never processed.
+        """
+        self.stop_flow()
+        async with self.seeking:
+            await super().perform_seek()
+            assigned = self.assignment()
+            self.guard.repositioned(assigned)
+            acks_enabled_for = self.app.topics.acks_enabled_for
+            committed = self.committed_offsets
+            never = [tp for tp in assigned if acks_enabled_for(tp.topic) and not committed.get(tp)]
+            if never:
+                earliest = await self.earliest_offsets(*never)
+                for tp in never:
+                    # A partition revoked meanwhile is its new owner's to read.
+                    with contextlib.suppress(IllegalStateError):
+                        await self.seek(tp, earliest[tp])
 
     async def _fetch_dropped_again(self) -> None:
         """Seek back to the lowest dropped offset of each partition still assigned,
         unless the consumer stands there or before it already."""
-        assigned = self.assignment()
-        for tp, offset in list(self.guard.refetch.items()):
-            if tp in assigned:
-                with contextlib.suppress(IllegalStateError):
-                    position = await self.position(tp)
-                    if position is None or position > offset:
-                        log.info("%s[%d]: fetching again from %d", tp.topic, tp.partition, offset)
-                        await self.seek(tp, offset)
-            if self.guard.refetch.get(tp) == offset:
-                del self.guard.refetch[tp]
+        async with self.seeking:
+            assigned = self.assignment()
+            for tp, offset in list(self.guard.refetch.items()):
+                if tp in assigned:
+                    with contextlib.suppress(IllegalStateError):
+                        position = await self.position(tp)
+                        if position is None or position > offset:
+                            log.info(
+                                "%s[%d]: fetching again from %d", tp.topic, tp.partition, offset
+                            )
+                            await self.seek(tp, offset)
+                if self.guard.refetch.get(tp) == offset:
+                    del self.guard.refetch[tp]
 
     def ack_all(self, messages: Iterable[Message]) -> list[Message]:
         """Release one reference of each message, as `Message.ack` does one at a

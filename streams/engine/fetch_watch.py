@@ -19,20 +19,23 @@ does no harm to the second. Only the bulk-delivered input topics are
 watched: Faust's conductor never takes them out of the set for
 backpressure, so a resume cannot undo that.
 
-It is kept for the stall two workers started together once caused, lag
-that never shrank with nothing logged: docs/operators.md ("Scaling out")
-says what is known of it, and bench/two_worker_chaos.py looks for it.
+Neither kind is known to happen with the versions pinned; the stall two
+workers started together can cause is of another kind, messages skipped
+after a seek, which `BulkDeliveryConsumer.perform_seek` prevents. The watch
+makes either kind visible, and cures the first, should a release bring it
+(docs/operators.md, "Scaling out"; bench/two_worker_chaos.py looks for
+stalls).
 
 Faust has a check of its own, the consumer's livelock detector
 (`verify_event_path` in faust-streaming 0.15.3's
 transport/drivers/aiokafka.py, every 2.5 commit intervals). It logs
-"Aiokafka has not sent fetch request for …" or "Highwater not yet available
-for …", but (1) sees only the second kind, never a partition left out of
-the active set; (2) only logs; (3) counts from the worker's start, not from
-the group settling, so after a rebalance hours into a run it reports at
-once (faust-streaming issue #629: such reports after every rebalance, with
-consumption unaffected); and (4) reaches into aiokafka's private
-subscription state.
+"Aiokafka has not sent fetch request for …" when aiokafka has not fetched a
+partition for a while, and "Highwater not yet available for …", but (1) a
+busy worker's partition whose fetched records wait their turn looks the same
+to it (faust-streaming issues #166 and #629: such reports after rebalances,
+with consumption unaffected); (2) it only logs; (3) it counts from the
+worker's start, not from the group settling; and (4) it reaches into
+aiokafka's private subscription state.
 """
 
 from __future__ import annotations

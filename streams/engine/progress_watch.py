@@ -11,7 +11,11 @@ This watch says why a worker is not keeping up, or nothing:
   (the fetch watch's record of it, resumes or not); or
 - a partition has records beyond the last one processed (its high watermark
   from the latest fetch is past it) and nothing of it was processed for
-  `stall` seconds since that was first seen.
+  `stall` seconds since that was first seen; or
+- a partition has records processed that its committed offset does not
+  cover, and that offset has not moved for `stall` seconds since that was
+  first seen: the commit guard refuses its commits (streams.engine.commit_guard),
+  because a message below them was never processed.
 
 Cheap: a dict write per message delivered and processed; the rule itself runs
 only when /readyz is asked, over the worker's assigned partitions.
@@ -50,6 +54,11 @@ class ProgressWatch:
         self._moved_at: dict[TP, float] = {}
         # Since when each partition has been seen with records beyond `_through`.
         self._lagging_since: dict[TP, float] = {}
+        # The first offset delivered of each partition since the last rebalance.
+        self._from: dict[TP, int] = {}
+        # Each partition's committed offset while records processed lie beyond
+        # it, and since when it has been seen there.
+        self._uncommitted_since: dict[TP, tuple[int | None, float]] = {}
 
     def delivered(self, messages: Sequence[Any]) -> None:
         """Messages the consumer handed to the agent: from there on it is to process them."""
@@ -58,6 +67,7 @@ class ProgressWatch:
             if message.tp not in through:
                 through[message.tp] = message.offset - 1
                 self._moved_at[message.tp] = self.clock()
+                self._from[message.tp] = message.offset
 
     def processed(self, messages: Sequence[Any]) -> None:
         """Messages the agent is done with."""
@@ -75,6 +85,8 @@ class ProgressWatch:
         self._through.clear()
         self._moved_at.clear()
         self._lagging_since.clear()
+        self._from.clear()
+        self._uncommitted_since.clear()
 
     def _lagging(self) -> list[TP]:
         through = self._through
@@ -104,10 +116,34 @@ class ProgressWatch:
             stalled = now - max(since.setdefault(tp, now), self._moved_at.get(tp, now))
             if stalled >= self.stall and (worst is None or stalled > worst[0]):
                 worst = (stalled, tp)
+        if worst is not None:
+            stalled, tp = worst
+            return (
+                f"input partition {tp.topic}[{tp.partition}] has records waiting and none "
+                f"processed for {stalled:.0f} s"
+            )
+        return self._uncommitted_reason(now)
+
+    def _uncommitted_reason(self, now: float) -> str | None:
+        # The app's consumer is a streams.engine.faust_internals.ConsumerInternals;
+        # its committed offsets are the next offset to read of each partition.
+        committed = self.app.consumer.committed_offsets
+        seen = self._uncommitted_since
+        worst: tuple[float, TP] | None = None
+        for tp, through in self._through.items():
+            offset = committed.get(tp)
+            if through < (self._from[tp] if offset is None else offset):
+                seen.pop(tp, None)  # everything processed is committed
+                continue
+            if tp not in seen or seen[tp][0] != offset:
+                seen[tp] = (offset, now)
+            stalled = now - seen[tp][1]
+            if stalled >= self.stall and (worst is None or stalled > worst[0]):
+                worst = (stalled, tp)
         if worst is None:
             return None
         stalled, tp = worst
         return (
-            f"input partition {tp.topic}[{tp.partition}] has records waiting and none "
-            f"processed for {stalled:.0f} s"
+            f"input partition {tp.topic}[{tp.partition}] has records processed and not "
+            f"committed for {stalled:.0f} s"
         )

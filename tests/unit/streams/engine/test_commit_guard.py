@@ -4,12 +4,15 @@ The start-up race: a never-committed partition's first fetch arrives while
 Faust still holds the flow for recovery; the agent drops it; later messages
 are processed and acked. Faust's books alone then commit past the dropped
 ones (they check the head of a partition only against a committed offset).
+And the rebalance race: a fetch in flight while recovery seeks a partition
+back must not count as delivered what the seek fetches again.
 These tests drive the real consumer class, with Faust's own ack books, through
-that sequence.
+those sequences.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
@@ -34,6 +37,10 @@ def message(offset: int, tp: TP = LOGINS) -> Any:
     )
 
 
+class _RunningConsumer(BulkDeliveryConsumer):
+    should_stop = False  # a consumer neither stopping nor crashed
+
+
 class Worker:
     """A BulkDeliveryConsumer with Faust's ack books, an app around it, and an agent
     that admits each delivery through an Inbox and acks what it admitted."""
@@ -44,7 +51,7 @@ class Worker:
         self.sought: list[tuple[TP, int]] = []
         self.position = 0
         self.processed: list[int] = []
-        consumer: Any = object.__new__(BulkDeliveryConsumer)
+        consumer: Any = object.__new__(_RunningConsumer)
         self.consumer = consumer
         consumer.guard = CommitGuard()
         consumer.log = SimpleNamespace(dev=lambda *a: None, info=lambda *a: None)
@@ -75,7 +82,16 @@ class Worker:
             assignment=lambda: {LOGINS},
             seek_to_committed=self._seek_to_committed,
             earliest_offsets=self._earliest_offsets,
+            highwater=lambda tp: self.position,
         )
+        # Faust's flow, which a rebalance stops and recovery resumes.
+        consumer.flow_active = True
+        consumer.can_resume_flow = asyncio.Event()
+        consumer.suspend_flow = asyncio.Event()
+        consumer.buffered_partitions = set()
+        consumer.seeking = asyncio.Lock()
+        consumer.to_message = lambda tp, record: record
+        consumer.app.monitor = SimpleNamespace(track_tp_end_offset=lambda tp, offset: None)
 
         async def handle_attached(offsets: dict[TP, int]) -> None:
             pass
@@ -186,6 +202,62 @@ async def test_recovery_seeks_a_never_committed_partition_back_to_its_beginning(
     await worker.fetch(0, 150)
     assert worker.processed == list(range(151))
     assert await worker.commit() == {LOGINS: 151}
+
+
+async def test_a_fetch_in_flight_while_recovery_seeks_is_fetched_again_not_skipped() -> None:
+    """Faust's recovery resumes the input partitions, with the flow running since
+    the changelog replay, and then seeks them: here a partition never committed,
+    back to its beginning, while a fetch of offsets 487-498 is on its way."""
+    worker = Worker()
+    worker.flowing = True
+    consumer = worker.consumer
+    in_flight = asyncio.Event()
+
+    async def fetch_in_flight(seconds: float) -> tuple[dict[TP, list[Any]], set[TP]]:
+        await in_flight.wait()
+        return {LOGINS: [message(o) for o in range(487, 499)]}, {LOGINS}
+
+    consumer.wait_next_records = fetch_in_flight
+    delivering = asyncio.ensure_future(consumer._deliver(consumer.getmany_by_partition(1.0)))
+    await asyncio.sleep(0)
+    await consumer.perform_seek()
+    in_flight.set()
+    await delivering
+    consumer.resume_flow()  # what recovery does once the seek is done
+    await worker.fetch(0, 526)
+    assert worker.processed[:1] == [0], "what the seek fetches again is processed, not skipped"
+    assert sorted(set(worker.processed)) == list(range(527))
+    assert await worker.commit() == {LOGINS: 527}
+
+
+async def test_a_seek_back_under_way_when_recovery_seeks_does_not_skip_past_what_it_sought() -> (
+    None
+):
+    """The fetch loop seeks back to dropped messages where it found the consumer
+    ahead of them; recovery seeks every partition meanwhile."""
+    worker = Worker()
+    worker.flowing = True
+    consumer = worker.consumer
+    consumer.guard.dropped(LOGINS, 300)  # dropped during the rebalance...
+    worker.position = 350  # ...and the consumer went past them
+    asked, answered = asyncio.Event(), asyncio.Event()
+
+    async def position(tp: TP) -> int:
+        asked.set()
+        await answered.wait()
+        return 350  # where it stood when asked
+
+    consumer.consumer_thread.position = position
+    seeking_back = asyncio.ensure_future(consumer._fetch_dropped_again())
+    await asked.wait()
+    recovering = asyncio.ensure_future(consumer.perform_seek())  # never committed: to 0
+    await asyncio.sleep(0)
+    answered.set()
+    await asyncio.gather(seeking_back, recovering)
+    consumer.resume_flow()
+    await worker.fetch(worker.position, 400)
+    assert sorted(set(worker.processed)) == list(range(401))
+    assert await worker.commit() == {LOGINS: 401}
 
 
 def test_the_base_follows_commits_and_positions() -> None:
