@@ -116,7 +116,7 @@ class BulkDeliveryConsumer(ConsumerInternals):
 
     async def seek(self, partition: TP, offset: int) -> None:
         await super().seek(partition, offset)
-        self.guard.repositioned([partition])
+        self.guard.repositioned({partition: offset})
 
     async def perform_seek(self) -> None:
         """Seek every partition to its committed offset, as Faust does, and
@@ -141,9 +141,10 @@ class BulkDeliveryConsumer(ConsumerInternals):
         async with self.seeking:
             await super().perform_seek()
             assigned = self.assignment()
-            self.guard.repositioned(assigned)
             acks_enabled_for = self.app.topics.acks_enabled_for
             committed = self.committed_offsets
+            # Faust sought each partition with a committed offset there.
+            self.guard.repositioned({tp: committed.get(tp) for tp in assigned})
             never = [tp for tp in assigned if acks_enabled_for(tp.topic) and not committed.get(tp)]
             if never:
                 earliest = await self.earliest_offsets(*never)
@@ -313,8 +314,16 @@ class BulkDeliveryConsumer(ConsumerInternals):
             read = read_offsets[tp]
             if gaps_count:
                 first = next((m.offset for m in messages if read is None or m.offset >= read), None)
-                if first is not None:
-                    guard.delivered(tp, first)
+                if first is not None and not guard.delivered(tp, first):
+                    log.info(
+                        "%s[%d]: delivery starts at %d, past where it was positioned; "
+                        "fetching it again from %d",
+                        tp.topic,
+                        tp.partition,
+                        first,
+                        guard.refetch[tp],
+                    )
+                    continue  # nothing of it delivered: the fetch loop seeks back first
             since_yield = 0
             for message in messages:
                 offset = message.offset

@@ -13,11 +13,20 @@ commit may only take a run of acked offsets that starts at or below it.
 Messages the worker drops are also noted: their partition commits nothing
 until the consumer has sought back to the lowest of them, so they are
 fetched again before any offset past them is committed.
+
+A partition's first delivery after it was positioned must start where it was
+positioned. When two workers join at once, a fetch taken around the
+rebalance can consume a just-sought partition's first records without
+delivering them, and the next delivery starts further on (seen: offsets
+382-390 of a partition sought to 382 never delivered, and committed past
+as a gap). Such a delivery is refused, and the partition fetched again from
+where it was positioned, once: offsets still missing then do not exist (a
+compacted topic, transaction markers), and the delivery is taken.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 
 from faust.types import TP
 
@@ -26,20 +35,38 @@ class CommitGuard:
     def __init__(self) -> None:
         # The lowest offset per partition that may not be done yet.
         self.base: dict[TP, int] = {}
-        # Partitions positioned anew: their next delivered offset is their base.
-        self.positioned: set[TP] = set()
+        # Partitions positioned anew, with the offset they were positioned at
+        # (None: not known); their next delivered offset is their base.
+        self.positioned: dict[TP, int | None] = {}
         # The lowest dropped offset per partition, to fetch again.
         self.refetch: dict[TP, int] = {}
+        # Per partition, the position it was fetched again from because its
+        # first delivery started past it.
+        self.verified: dict[TP, int] = {}
 
-    def delivered(self, tp: TP, offset: int) -> None:
-        """`offset` is the first of a delivery of `tp`'s messages, in offset order."""
-        if tp in self.positioned or tp not in self.base:
+    def delivered(self, tp: TP, offset: int) -> bool:
+        """`offset` is the first of a delivery of `tp`'s messages, in offset order:
+        whether to deliver it. False when it starts past the offset `tp` was just
+        positioned at, the first time: the partition is then to be fetched again
+        from there, and commits nothing past it until it has been."""
+        if tp in self.positioned:
+            at = self.positioned.pop(tp)
+            if at is not None and offset > at and self.verified.get(tp) != at:
+                self.verified[tp] = at
+                self.base[tp] = at
+                self.dropped(tp, at)
+                self.positioned[tp] = at  # the next delivery is the first again
+                return False
+            self.verified.pop(tp, None)
             self.base[tp] = offset
-            self.positioned.discard(tp)
+        elif tp not in self.base:
+            self.base[tp] = offset
+        return True
 
-    def repositioned(self, tps: Iterable[TP]) -> None:
-        """The consumer was sought: what it delivers next for `tps` starts their base."""
-        self.positioned.update(tps)
+    def repositioned(self, offsets: Mapping[TP, int | None]) -> None:
+        """The consumer was sought to these offsets (None: not known): what it
+        delivers next of each partition starts its base."""
+        self.positioned.update(offsets)
 
     def dropped(self, tp: TP, offset: int) -> None:
         """A message at `offset` was fetched and not processed: it must be fetched again."""

@@ -260,6 +260,42 @@ async def test_a_seek_back_under_way_when_recovery_seeks_does_not_skip_past_what
     assert await worker.commit() == {LOGINS: 401}
 
 
+async def test_records_consumed_around_a_rebalance_are_fetched_again_not_committed_past() -> (
+    None
+):
+    """Two workers joining at once: a partition sought to its committed offset
+    382 next delivered from 391, the records in between taken by a fetch around
+    the rebalance and never delivered (bench/two_worker_chaos.py, one run in ~20)."""
+    worker = Worker()
+    worker.flowing = True
+    await worker.fetch(0, 381)
+    assert await worker.commit() == {LOGINS: 382}
+    await worker.consumer.perform_seek()  # the rebalance's recovery seeks to 382
+    worker.consumer.resume_flow()
+    await worker.fetch(391, 403, loop=False)
+    assert worker.processed == list(range(382)), "the delivery from 391 is refused"
+    assert await worker.commit() == {LOGINS: 382}
+    await worker.fetch(382, 420)  # the fetch loop seeks back to 382 first
+    assert worker.sought[-1] == (LOGINS, 382)
+    assert worker.processed == list(range(421))
+    assert await worker.commit() == {LOGINS: 421}
+
+
+async def test_a_gap_at_the_head_of_a_compacted_partition_is_committed_past_after_one_look() -> (
+    None
+):
+    worker = Worker()
+    worker.flowing = True
+    await worker.consumer.perform_seek()  # never committed: to its beginning, 0
+    worker.consumer.resume_flow()
+    await worker.fetch(12, 40, loop=False)  # offsets 0-11 were compacted away
+    assert worker.processed == []
+    await worker.fetch(12, 40)  # sought back to 0, and the partition still starts at 12
+    assert worker.sought[-1] == (LOGINS, 0)
+    assert worker.processed == list(range(12, 41))
+    assert await worker.commit() == {LOGINS: 41}
+
+
 def test_the_base_follows_commits_and_positions() -> None:
     guard = CommitGuard()
     guard.delivered(LOGINS, 10)
@@ -267,8 +303,21 @@ def test_the_base_follows_commits_and_positions() -> None:
     assert guard.allows(LOGINS, 10) and not guard.allows(LOGINS, 11)
     guard.committed(LOGINS, 30)
     assert guard.allows(LOGINS, 30) and not guard.allows(LOGINS, 31)
-    guard.repositioned([LOGINS])
-    guard.delivered(LOGINS, 35)  # offsets 30-34 do not exist (compacted)
+    guard.repositioned({LOGINS: None})  # sought where the guard was not told
+    assert guard.delivered(LOGINS, 35)
+    assert guard.allows(LOGINS, 35)
+
+
+def test_a_delivery_starting_past_the_position_is_refused_once_then_taken() -> None:
+    guard = CommitGuard()
+    guard.committed(LOGINS, 30)
+    guard.repositioned({LOGINS: 30})
+    assert not guard.delivered(LOGINS, 35), "offsets 30-34 may exist: fetch them first"
+    assert guard.refetch == {LOGINS: 30}
+    assert not guard.allows(LOGINS, 35)
+    del guard.refetch[LOGINS]  # what the fetch loop's seek back does
+    guard.repositioned({LOGINS: 30})
+    assert guard.delivered(LOGINS, 35), "fetched again from 30, still from 35: a real gap"
     assert guard.allows(LOGINS, 35)
 
 
