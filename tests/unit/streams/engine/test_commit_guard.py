@@ -260,9 +260,7 @@ async def test_a_seek_back_under_way_when_recovery_seeks_does_not_skip_past_what
     assert await worker.commit() == {LOGINS: 401}
 
 
-async def test_records_consumed_around_a_rebalance_are_fetched_again_not_committed_past() -> (
-    None
-):
+async def test_records_consumed_around_a_rebalance_are_fetched_again_not_committed_past() -> None:
     """Two workers joining at once: a partition sought to its committed offset
     382 next delivered from 391, the records in between taken by a fetch around
     the rebalance and never delivered (bench/two_worker_chaos.py, one run in ~20)."""
