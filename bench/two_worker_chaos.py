@@ -28,8 +28,13 @@ run with a stall goes on waiting, up to
 whether the fetch watch (streams/engine/fetch_watch.py) logged and resumed
 partitions. `/readyz` is polled throughout; its stall reasons are kept.
 
+A run whose offsets are all committed while accounts are short of their
+events lost events (EVENTS LOST), the worst outcome: nothing would ever
+bring them back.
+
 One line per run; at the end "stalls: k of N", how many of them the workers
-recovered from and in how many the fetch watch resumed a partition, and the
+recovered from and in how many the fetch watch resumed a partition, the runs
+not recovered and those with events lost, and the
 figures in bench/results/two-worker-chaos-<time>.json, rewritten after every
 run. Worker logs are kept for a run that stalled or did not finish (`--keep`:
 for every run).
@@ -75,6 +80,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 LIVE_CHUNKS = 10
 # The segment of the accounts whose health is checked (the backlog's accounts have none).
 SEGMENT = "chaos"
+# The workers of the run under way, stopped if the run is interrupted.
+STARTED: list[BenchWorker] = []
 
 
 def log(message: str) -> None:
@@ -247,6 +254,7 @@ async def one_run(number: int, bootstrap: str, args: argparse.Namespace) -> dict
         BenchWorker({**env, "HS_DATA_DIR": str(folder / f"w{i}")}, folder / f"w{i}.log", port)
         for i, port in enumerate(ports)
     ]
+    STARTED.extend(workers)
     traffic = chaos_traffic(prefix.rstrip("."), args.accounts, args.logins, number)
     expected = expected_states([traffic], load_model(None))
     run = Run(number, folder, env, workers, {a: s.state_version for a, s in expected.items()})
@@ -312,6 +320,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
             1 for r in stalled if r.get("recovered") and not r.get("fetch_watch")
         ),
         "runs_not_recovered": sum(1 for r in runs if not r.get("recovered")),
+        # Every offset committed, yet accounts short of their events: events lost.
+        "runs_with_events_lost": sum(1 for r in runs if r.get("short_accounts")),
         "runs_with_fetch_watch_reports": sum(1 for r in runs if r.get("fetch_watch")),
         "median_seconds": sorted(r["seconds"] for r in runs)[len(runs) // 2],
     }
@@ -347,9 +357,19 @@ def main() -> int:
     runs: list[dict[str, Any]] = []
     began = time.monotonic()
     for number in range(1, args.runs + 1):
-        record = asyncio.run(one_run(number, bootstrap, args))
+        try:
+            record = asyncio.run(one_run(number, bootstrap, args))
+        finally:  # an interrupted run leaves no worker behind
+            for worker in STARTED:
+                worker.stop()
+            STARTED.clear()
         runs.append(record)
-        if not record.get("recovered"):
+        if record.get("short_accounts"):
+            outcome = (
+                f"EVENTS LOST: every offset committed, {record['short_accounts']} accounts "
+                "short of their events"
+            )
+        elif not record.get("recovered"):
             outcome = f"NOT RECOVERED, behind: {record.get('behind') or record.get('failure')}"
         else:
             outcome = "stalled, recovered" if record.get("stalled") else "clean"
@@ -364,7 +384,8 @@ def main() -> int:
         f"stalls: {summary['stalls']} of {summary['runs']} "
         f"({summary['stalls_cured_by_fetch_watch']} cured by the fetch watch, "
         f"{summary['stalls_recovered_by_themselves']} recovered without it); "
-        f"runs not recovered: {summary['runs_not_recovered']}; "
+        f"runs not recovered: {summary['runs_not_recovered']}, of which with events lost: "
+        f"{summary['runs_with_events_lost']}; "
         f"median run {summary['median_seconds']} s; figures: {out}"
     )
     return 1 if summary["stalls"] or summary["runs_not_recovered"] else 0
