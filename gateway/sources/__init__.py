@@ -1,0 +1,1 @@
+"""One module per webhook source: its signature check and its mapping to input events."""
