@@ -39,6 +39,17 @@ def _check_model(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _check_gateway(args: argparse.Namespace) -> int:
+    from gateway.config import check_gateway_file
+
+    errors = check_gateway_file(args.file)
+    for error in errors:
+        print(error, file=sys.stderr)
+    if not errors:
+        print(f"{args.file}: ok")
+    return 1 if errors else 0
+
+
 def _produce(args: argparse.Namespace) -> int:
     from streams.cli.produce import produce_file
 
@@ -178,6 +189,12 @@ def parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-model", help="validate a health model YAML file")
     check.add_argument("file")
     check.set_defaults(run=_check_model)
+
+    check_gw = commands.add_parser(
+        "check-gateway", help="validate a gateway source config YAML file (HS_GATEWAY_CONFIG)"
+    )
+    check_gw.add_argument("file")
+    check_gw.set_defaults(run=_check_gateway)
 
     produce = commands.add_parser("produce", help="send a JSONL file of events to a topic")
     produce.add_argument("topic", help="logins, tickets, nps, renewals or accounts")
