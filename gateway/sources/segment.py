@@ -43,6 +43,7 @@ from gateway.sources.common import (
     clipped,
     day,
     event_id,
+    first_at,
     identifier,
     normal_key,
     number,
@@ -79,6 +80,7 @@ DEFAULT_TRAITS: dict[ProfileField, str | None] = {
 }
 
 IGNORED_CALLS = frozenset({"screen", "alias"})
+CONTEXT_TRAITS = "context.traits."
 
 
 class SegmentConfig(Strict):
@@ -194,8 +196,7 @@ class SegmentSource:
         if account is None:
             return None
         ident, occurred_at = self._common(call, where)
-        role_path = self._config.role_path
-        role = role_of(at_path(call, role_path), self._config.roles) if role_path else None
+        role = self._role(call, kind)
         values: dict[str, object] = {
             "event_id": ident,
             "account_id": account,
@@ -208,6 +209,17 @@ class SegmentSource:
         }
         origin = {"user_id": "userId", "feature": "event" if kind == "track" else "name"}
         return Outgoing("logins", build(LoginEvent, values, origin, where))
+
+    def _role(self, call: Mapping[str, object], kind: str) -> Role | None:
+        path = self._config.role_path
+        if path is None:
+            return None
+        paths = [path]
+        # An identify call keeps the user's traits at the top, not in its context.
+        if kind == "identify" and path.startswith(CONTEXT_TRAITS):
+            paths.append("traits." + path[len(CONTEXT_TRAITS) :])
+        value, _ = first_at(call, paths)
+        return role_of(value, self._config.roles)
 
     def _group(self, call: Mapping[str, object], where: str) -> Outgoing | None:
         account = self._group_accounts.of(call, where)

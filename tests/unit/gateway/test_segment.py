@@ -59,9 +59,7 @@ def test_identify_is_ignored_by_default_and_a_login_with_its_role_when_configure
     call = fixture("segment_identify")
     default = source("segment").map(call, RECEIVED)
     assert (default.events, default.ignored) == ((), 1)
-    configured = source(
-        "segment", "segment:\n  identify: login\n  role_path: traits.role\n", tmp_path
-    )
+    configured = source("segment", "segment:\n  identify: login\n", tmp_path)
     [out] = configured.map(call, RECEIVED).events
     assert isinstance(out.event, LoginEvent)
     assert (out.event.user_id, out.event.role, out.event.feature) == (

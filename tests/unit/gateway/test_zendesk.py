@@ -210,3 +210,11 @@ def test_the_same_trigger_body_sent_twice_has_the_same_event_id() -> None:
     payload["occurred_at"] = "2026-03-05T12:00:01Z"
     [out] = source("zendesk").map(payload, RECEIVED).events
     assert out.event.event_id != first
+
+
+def test_zendesk_timestamps_without_seconds_are_read() -> None:
+    # {{ticket.updated_at_with_timestamp}} renders like 2026-03-05T12:00Z.
+    payload = fixture("zendesk_trigger_solved")
+    payload["occurred_at"] = "2026-03-05T12:00Z"
+    [out] = source("zendesk").map(payload, RECEIVED).events
+    assert out.event.occurred_at == datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
