@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import yaml
+from pydantic import model_validator
 
 from gateway.source import Source
 from gateway.sources.common import MAX_ID, AccountRule, Accounts, Strict
@@ -57,6 +58,14 @@ class GatewayConfig(Strict):
     zendesk: ZendeskConfig | None = None
     stripe: StripeConfig | None = None
     typeform: TypeformConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, data: object) -> object:
+        # `stripe:` with nothing under it reads as null: a section with the defaults.
+        if isinstance(data, dict):
+            return {k: ({} if v is None and k in _DEFAULTS else v) for k, v in data.items()}
+        return data
 
 
 SourceConfig = SegmentConfig | ZendeskConfig | StripeConfig | TypeformConfig

@@ -59,6 +59,15 @@ def test_a_section_enabled_without_its_secret_stops_start_up_with_one_line(
     assert "stripe" not in message.split("typeform")[0]
 
 
+def test_an_empty_section_is_enabled_with_the_defaults_and_needs_its_secret(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "zendesk:\n")
+    assert list(load_sources(path, {"HS_GATEWAY_ZENDESK_SECRET": "s"})) == ["zendesk"]
+    with pytest.raises(GatewayConfigError, match="HS_GATEWAY_ZENDESK_SECRET"):
+        load_sources(path, {})
+
+
 def test_a_disabled_section_is_not_served_even_with_its_secret(tmp_path: Path) -> None:
     path = write(tmp_path, "segment:\n  enabled: false\n")
     assert sorted(load_sources(path, SECRETS)) == ["stripe", "typeform", "zendesk"]
