@@ -14,7 +14,7 @@ import importlib
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -39,20 +39,34 @@ class GatewayError(HealthscoreError):
 
 @contextlib.asynccontextmanager
 async def serving(
-    app: web.Application, host: str, port: int, shutdown_timeout: float = 15.0
+    app: web.Application,
+    host: str,
+    port: int,
+    shutdown_timeout: float = 15.0,
+    drain: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[int]:
     """Serve `app` on host:port (0 picks a free port) and give the bound port; on the
-    way out stop listening and let requests in flight finish, up to `shutdown_timeout`."""
-    runner = web.AppRunner(app, access_log=None)
+    way out stop listening, await `drain` (the requests in flight finishing), then
+    close every connection; the two waits take `shutdown_timeout` at most each."""
+    # No access log: every request is counted in /metrics, and logging each costs throughput.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=shutdown_timeout)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port, shutdown_timeout=shutdown_timeout)
+        site = web.TCPSite(runner, host, port)
         try:
             await site.start()
         except OSError as exc:
             raise GatewayError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         yield int(runner.addresses[0][1])
     finally:
+        if drain is not None:
+            for listening in list(runner.sites):
+                await listening.stop()
+            try:
+                async with asyncio.timeout(shutdown_timeout):
+                    await drain()
+            except TimeoutError:
+                log.warning("requests still in flight after %g s; stopping", shutdown_timeout)
         await runner.cleanup()
 
 
@@ -103,7 +117,8 @@ async def running_gateway(
         # Room for a request in flight to get Kafka's answer or its 503.
         grace = settings.gateway_produce_timeout_seconds + 5
         chosen = settings.gateway_port if port is None else port
-        async with serving(gateway.app(), settings.gateway_host, chosen, grace) as bound:
+        app = gateway.app()
+        async with serving(app, settings.gateway_host, chosen, grace, gateway.drain) as bound:
             try:
                 yield RunningGateway(gateway, link, bound)
             finally:

@@ -13,6 +13,7 @@ of them. Every POST and every request to an unknown route is counted in
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -94,12 +95,15 @@ class Gateway:
         self.clock = clock
         # Set once shutdown begins: /readyz then sends traffic elsewhere.
         self.stopping = False
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         metrics.kafka_up.set_function(lambda: 0.0 if link.unready_reason() else 1.0)
 
     def app(self) -> web.Application:
         # client_max_size guards aiohttp's own body readers; ours is read_body's limit.
         app = web.Application(
-            client_max_size=self.options.max_body_bytes, middlewares=[self._count]
+            client_max_size=self.options.max_body_bytes, middlewares=[self._track, self._count]
         )
         app.router.add_post("/v1/sources/{name}", self._source)
         app.router.add_post("/v1/events/{topic}", self._own_events)
@@ -109,6 +113,37 @@ class Gateway:
         return app
 
     # -- the counting middleware ------------------------------------------------------
+
+    async def drain(self, quiet: float = 0.2) -> None:
+        """Return once no request has been in flight for `quiet` seconds.
+
+        For after the listener closed and before aiohttp's own shutdown: that
+        closes every connection at once and drops the bytes still arriving on
+        it, so a request whose body was on its way would never finish
+        (aio-libs/aiohttp#2298). Meanwhile each reply closes its connection.
+        """
+        while True:
+            await self._idle.wait()
+            await asyncio.sleep(quiet)
+            if self._in_flight == 0:
+                return
+
+    @web.middleware
+    async def _track(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Keep count of the requests in flight, for `drain`."""
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            response = await handler(request)
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+        if self.stopping:
+            response.force_close()  # the client's next request goes to another gateway
+        return response
 
     @web.middleware
     async def _count(
