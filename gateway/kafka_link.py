@@ -100,6 +100,12 @@ class KafkaLink:
                 assert self.fatal is not None
                 self.fatal.set_result(exc)
                 return
+            except Exception:  # unforeseen: keep trying rather than answer 503 forever
+                if producer is not None:
+                    await producer.stop()
+                log.exception("connecting to Kafka failed; retrying")
+                await asyncio.sleep(most)
+                continue
             self.producer = producer
             self.healthy = True
             log.info("connected to Kafka at %s", self.settings.kafka_bootstrap)

@@ -291,3 +291,28 @@ async def test_own_events_and_a_webhook_reach_the_accounts_health_through_a_real
                         and "engagement" in health["components"])  # fmt: skip
 
         await wait_until(scored, "the gateway's events never made the account healthy", worker)
+
+
+async def test_a_send_kafka_does_not_acknowledge_in_time_is_503_and_the_gateway_recovers(
+    served: Served,
+) -> None:
+    body = orjson.dumps([own_login("slow-1", "acct-s", datetime.now(UTC))])
+    link = served.running.link
+    patience = link.timeout
+    link.timeout = 1e-6  # no broker acknowledges that fast
+    reply = await served.client.post("/v1/events/logins", content=body, headers=OWN)
+    assert reply.status_code == 503 and "Retry-After" in reply.headers
+    assert "did not acknowledge the events within" in reply.json()["detail"]
+    assert served.count("unavailable", "events") == 1
+    link.timeout = patience
+
+    # /readyz asks the brokers again rather than waiting for traffic to prove them back.
+    ready = await served.client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    reply = await served.client.post("/v1/events/logins", content=body, headers=OWN)
+    assert reply.status_code == 202
+    # The 503'd send may have reached Kafka as well: the same event, which workers ignore.
+    logins = await served.records("logins")
+    assert 1 <= len(logins) <= 2
+    assert {key for key, _ in logins} == {b"acct-s"}
+    assert all(events == orjson.loads(body) for _, events in logins)
