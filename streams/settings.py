@@ -69,6 +69,18 @@ class Settings(BaseSettings):
     # Deliveries in flight per sink; an account's alerts always share one lane.
     sink_concurrency: int = Field(default=4, ge=1, le=64)
 
+    # `healthscore gateway` (docs/gateway.md): webhooks and events over HTTP into the input topics.
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = Field(default=6067, ge=1, le=65535)
+    # The largest request body accepted (413 beyond); 8 MiB, the most one input message carries.
+    gateway_max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    # Bearer token of POST /v1/events/{topic}; without it that route is off.
+    gateway_token: SecretStr | None = None
+    # How long a request waits for Kafka to acknowledge its events before a 503.
+    gateway_produce_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # The sources' YAML file (signing secrets, account mapping); without it no source is served.
+    gateway_config: Path | None = None
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     def topic(self, name: str) -> str:

@@ -20,6 +20,12 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gateway(args: argparse.Namespace) -> int:
+    from gateway.run import run_gateway
+
+    return run_gateway(load_settings())
+
+
 def _schemas(args: argparse.Namespace) -> int:
     from streams.cli.schemas import write_schemas
 
@@ -175,6 +181,10 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
 
     commands.add_parser("worker", help="run a stream-processing worker").set_defaults(run=_worker)
+
+    commands.add_parser(
+        "gateway", help="serve webhooks and events over HTTP into the input topics"
+    ).set_defaults(run=_gateway)
 
     schemas = commands.add_parser("schemas", help="write JSON Schemas of the input events")
     schemas.add_argument("--out", default="schemas", help="folder (default: schemas)")
