@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import os
 import signal
@@ -21,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway import config as gateway_config
 from gateway.kafka_link import KafkaLink
 from gateway.metrics import GatewayMetrics
 from gateway.server import Gateway, GatewayOptions
@@ -71,21 +71,10 @@ async def serving(
 
 
 def load_sources(settings: Settings) -> dict[str, Source]:
-    """The sources HS_GATEWAY_CONFIG configures (none without it)."""
+    """The webhook sources to serve: those HS_GATEWAY_CONFIG configures, and
+    without it every source whose signing secret is set."""
     path = str(settings.gateway_config) if settings.gateway_config else None
-    try:
-        # Imported by name: gateway.config (the sources' YAML) is written beside this module.
-        config = importlib.import_module("gateway.config")
-    except ModuleNotFoundError as exc:
-        if exc.name != "gateway.config":
-            raise
-        if path is None:
-            return {}
-        raise GatewayError(
-            "HS_GATEWAY_CONFIG is set but this build has no webhook sources"
-        ) from None
-    sources: dict[str, Source] = config.load_sources(path, os.environ)
-    return sources
+    return gateway_config.load_sources(path, os.environ)
 
 
 @dataclass(frozen=True)

@@ -78,8 +78,16 @@ class Settings(BaseSettings):
     gateway_token: SecretStr | None = None
     # How long a request waits for Kafka to acknowledge its events before a 503.
     gateway_produce_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
-    # The sources' YAML file (signing secrets, account mapping); without it no source is served.
+    # The sources' YAML file (account mapping, field mappings); without it, every source
+    # whose signing secret is set is served with its defaults.
     gateway_config: Path | None = None
+    # The vendors' signing secrets (several comma-separated during a rotation). Read
+    # by gateway/config.py from the environment; fields here so they are validated
+    # as secrets and masked in every log like the others.
+    gateway_segment_secret: SecretStr | None = None
+    gateway_zendesk_secret: SecretStr | None = None
+    gateway_stripe_secret: SecretStr | None = None
+    gateway_typeform_secret: SecretStr | None = None
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
