@@ -27,6 +27,7 @@ from gateway.server import Gateway, GatewayOptions
 from gateway.source import Source
 from models.exceptions import HealthscoreError
 from models.model_config import load_model
+from streams.garbage import collect_garbage_less_often
 from streams.kafka_client import protect_logs
 from streams.settings import Settings
 
@@ -155,6 +156,7 @@ def run_gateway(settings: Settings) -> int:
         days=load_model(str(settings.model) if settings.model else None).longest_window_days
     )
     sources = load_sources(settings)
+    collect_garbage_less_often()  # a parsed payload is thousands of short-lived objects
     asyncio.run(serve_gateway(settings, sources, max_age))
     log.info("gateway stopped")
     return 0

@@ -154,7 +154,7 @@ class SegmentSource:
         return Mapped(tuple(events), ignored)
 
     def _call(self, call: object, where: str) -> Outgoing | None:
-        if not isinstance(call, Mapping):
+        if type(call) is not dict and not isinstance(call, Mapping):
             raise Unmappable(f"{where or 'body'}: expected a Segment call (a JSON object)")
         kind = call.get("type")
         if not isinstance(kind, str):
