@@ -65,7 +65,13 @@ def _produce(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from streams.demo.live import run_demo
 
-    return run_demo(load_settings(), accounts=args.accounts, speed=args.speed, seconds=args.seconds)
+    return run_demo(
+        load_settings(),
+        accounts=args.accounts,
+        speed=args.speed,
+        seconds=args.seconds,
+        gateway=args.gateway,
+    )
 
 
 def _demo_history(args: argparse.Namespace) -> int:
@@ -220,6 +226,14 @@ def parser() -> argparse.ArgumentParser:
         help="simulated seconds per real second (default 3600: an hour a second)",
     )
     demo.add_argument("--seconds", type=float, default=None, help="stop after this long")
+    demo.add_argument(
+        "--gateway",
+        default=None,
+        metavar="URL",
+        help="send renewals as Stripe events and tickets as Zendesk webhooks to the gateway "
+        "at URL, signed with HS_GATEWAY_STRIPE_SECRET and HS_GATEWAY_ZENDESK_SECRET "
+        "(default: everything straight to Kafka)",
+    )
     demo.set_defaults(run=_demo)
 
     history = commands.add_parser(
