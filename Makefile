@@ -78,7 +78,7 @@ test: up prometheus-tools lint ## lint, then the whole suite against the real Ka
 unit: venv ## only the fast unit tests (no servers)
 	@$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-run: venv ## local Kafka + PostgreSQL, worker(s), demo producer and the live view; Ctrl-C stops all
+run: venv ## local Kafka + PostgreSQL, worker(s), gateway (:6067), demo producer and the live view; Ctrl-C stops all
 	@# Ctrl-C stops the servers this run started, never ones that were already up.
 	@stop=""; deploy/local/kafka.sh status >/dev/null 2>&1 || stop="--stop-kafka"; \
 	  if [ -z "$$HS_PG_DSN" ] && ! $(BIN)/python deploy/local/localpg.py status >/dev/null 2>&1; \

@@ -23,10 +23,10 @@ from models.model_config import load_model
 from models.population import Population
 from models.validation import Rejection
 from sinks.metrics import create_metrics
+from streams.garbage import collect_garbage_less_often
 from streams.topology.pipeline import BATCH_MAX
 from streams.topology.population_share import PopulationShare
 from streams.topology.processor import AccountProcessor, RawMessage
-from streams.worker import collect_garbage_less_often
 
 
 class DroppedOutputs:

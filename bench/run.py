@@ -1,4 +1,4 @@
-"""`make bench`: throughput, latency, recovery and cost, with in-run baselines.
+"""`make bench`: throughput, latency, recovery, cost and the gateway, with in-run baselines.
 
 Every figure is measured in this run on the same broker and data, so ratios
 compare like with like on a shared, noisy machine. Prints one table and
@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from bench import gateway_load
 from bench.kafka_io import drop_topics, load, wait_for_group
 from bench.latency import measure_latency
 from bench.raw_loop import raw_rate
@@ -42,6 +43,7 @@ SIZES = {
         "batch_accounts": 2_000,
         "recovery_accounts": 100_000,
         "latency_seconds": 30.0,
+        "gateway": gateway_load.SIZES["full"],
     },
     "smoke": {
         "single": 3_000,
@@ -50,6 +52,7 @@ SIZES = {
         "batch_accounts": 100,
         "recovery_accounts": 1_000,
         "latency_seconds": 3.0,
+        "gateway": gateway_load.SIZES["smoke"],
     },
 }
 PARTITIONS = 4
@@ -233,6 +236,10 @@ class Bench:
             f"  in place {recovery['restart_in_place_seconds']:.1f} s, "
             f"from the changelog {recovery['recovery_seconds']:.1f} s"
         )
+        log("the gateway against a bare handler producing the same messages")
+        results["gateway"] = gateway_load.measure(
+            self.bootstrap, self.topics, self.workdir, s["gateway"]
+        )
         results["ratios"] = ratios(results)
         return results
 
@@ -271,6 +278,8 @@ def ratios(r: dict[str, Any]) -> dict[str, float]:
         / r["raw_batch"]["events_per_second"],
         "two_workers_vs_one": r["pipeline_batch_2_workers"]["events_per_second"]
         / r["pipeline_batch"]["events_per_second"],
+    } | {
+        f"gateway_{shape}_vs_ceiling": r["gateway"][shape]["ratio"] for shape in gateway_load.SHAPES
     }
 
 
@@ -314,6 +323,7 @@ def table(r: dict[str, Any]) -> str:
             f"{r['pipeline_single']['cpu_seconds_per_million_events']:.1f}",
         ),
         ("peak RSS (batch run)", f"{r['pipeline_batch']['peak_rss_bytes'] / 2**20:,.0f} MiB"),
+        *gateway_load.table(r["gateway"]),
     ]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value:>20}" for name, value in rows)

@@ -70,6 +70,26 @@ class Settings(BaseSettings):
     # Deliveries in flight per sink; an account's alerts always share one lane.
     sink_concurrency: int = Field(default=4, ge=1, le=64)
 
+    # `healthscore gateway` (docs/gateway.md): webhooks and events over HTTP into the input topics.
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = Field(default=6067, ge=1, le=65535)
+    # The largest request body accepted (413 beyond); 8 MiB, the most one input message carries.
+    gateway_max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    # Bearer token of POST /v1/events/{topic}; without it that route is off.
+    gateway_token: SecretStr | None = None
+    # How long a request waits for Kafka to acknowledge its events before a 503.
+    gateway_produce_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # The sources' YAML file (account mapping, field mappings); without it, every source
+    # whose signing secret is set is served with its defaults.
+    gateway_config: Path | None = None
+    # The vendors' signing secrets (several comma-separated during a rotation). Read
+    # by gateway/config.py from the environment; fields here so they are validated
+    # as secrets and masked in every log like the others.
+    gateway_segment_secret: SecretStr | None = None
+    gateway_zendesk_secret: SecretStr | None = None
+    gateway_stripe_secret: SecretStr | None = None
+    gateway_typeform_secret: SecretStr | None = None
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     def topic(self, name: str) -> str:

@@ -20,6 +20,12 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gateway(args: argparse.Namespace) -> int:
+    from gateway.run import run_gateway
+
+    return run_gateway(load_settings())
+
+
 def _schemas(args: argparse.Namespace) -> int:
     from streams.cli.schemas import write_schemas
 
@@ -39,6 +45,17 @@ def _check_model(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _check_gateway(args: argparse.Namespace) -> int:
+    from gateway.config import check_gateway_file
+
+    errors = check_gateway_file(args.file)
+    for error in errors:
+        print(error, file=sys.stderr)
+    if not errors:
+        print(f"{args.file}: ok")
+    return 1 if errors else 0
+
+
 def _produce(args: argparse.Namespace) -> int:
     from streams.cli.produce import produce_file
 
@@ -48,7 +65,13 @@ def _produce(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from streams.demo.live import run_demo
 
-    return run_demo(load_settings(), accounts=args.accounts, speed=args.speed, seconds=args.seconds)
+    return run_demo(
+        load_settings(),
+        accounts=args.accounts,
+        speed=args.speed,
+        seconds=args.seconds,
+        gateway=args.gateway,
+    )
 
 
 def _demo_history(args: argparse.Namespace) -> int:
@@ -165,6 +188,10 @@ def parser() -> argparse.ArgumentParser:
 
     commands.add_parser("worker", help="run a stream-processing worker").set_defaults(run=_worker)
 
+    commands.add_parser(
+        "gateway", help="serve webhooks and events over HTTP into the input topics"
+    ).set_defaults(run=_gateway)
+
     schemas = commands.add_parser("schemas", help="write JSON Schemas of the input events")
     schemas.add_argument("--out", default="schemas", help="folder (default: schemas)")
     schemas.add_argument(
@@ -178,6 +205,12 @@ def parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-model", help="validate a health model YAML file")
     check.add_argument("file")
     check.set_defaults(run=_check_model)
+
+    check_gw = commands.add_parser(
+        "check-gateway", help="validate a gateway source config YAML file (HS_GATEWAY_CONFIG)"
+    )
+    check_gw.add_argument("file")
+    check_gw.set_defaults(run=_check_gateway)
 
     produce = commands.add_parser("produce", help="send a JSONL file of events to a topic")
     produce.add_argument("topic", help="logins, tickets, nps, renewals or accounts")
@@ -193,6 +226,14 @@ def parser() -> argparse.ArgumentParser:
         help="simulated seconds per real second (default 3600: an hour a second)",
     )
     demo.add_argument("--seconds", type=float, default=None, help="stop after this long")
+    demo.add_argument(
+        "--gateway",
+        default=None,
+        metavar="URL",
+        help="send renewals as Stripe events and tickets as Zendesk webhooks to the gateway "
+        "at URL, signed with HS_GATEWAY_STRIPE_SECRET and HS_GATEWAY_ZENDESK_SECRET "
+        "(default: everything straight to Kafka)",
+    )
     demo.set_defaults(run=_demo)
 
     history = commands.add_parser(

@@ -49,21 +49,27 @@ def split_batch(
 ) -> Iterator[bytes]:
     """Batch envelopes of `events` in order, each at most `limit` bytes and
     MAX_BATCH_EVENTS events (events re-encoded as compact JSON)."""
+    return split_encoded((orjson.dumps(event) for event in events), where, limit)
+
+
+def split_encoded(
+    encoded: Iterable[bytes], where: str, limit: int = MAX_MESSAGE_BYTES
+) -> Iterator[bytes]:
+    """`split_batch` of events already encoded as compact JSON, one per item."""
     chunk: list[bytes] = []
     size = 2  # the brackets
-    for index, event in enumerate(events):
-        encoded = orjson.dumps(event)
-        if len(encoded) + 2 > limit:
+    for index, event in enumerate(encoded):
+        if len(event) + 2 > limit:
             raise ProduceError(
-                f"{where}: event {index} is {len(encoded):,} bytes, over the "
+                f"{where}: event {index} is {len(event):,} bytes, over the "
                 f"{limit:,}-byte message limit; no split can carry it"
             )
-        grown = size + len(encoded) + (1 if chunk else 0)
+        grown = size + len(event) + (1 if chunk else 0)
         if chunk and (grown > limit or len(chunk) >= MAX_BATCH_EVENTS):
             yield b"[" + b",".join(chunk) + b"]"
             chunk, size = [], 2
-            grown = size + len(encoded)
-        chunk.append(encoded)
+            grown = size + len(event)
+        chunk.append(event)
         size = grown
     if chunk:
         yield b"[" + b",".join(chunk) + b"]"

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
@@ -53,10 +54,53 @@ def test_the_benchmark_harness_measures_everything_it_reports(
         "single_vs_raw_loop",
         "batch_vs_raw_loop",
         "two_workers_vs_one",
+        "gateway_segment_batch_vs_ceiling",
+        "gateway_segment_single_vs_ceiling",
+        "gateway_own_event_vs_ceiling",
     }
+    assert_gateway_figures(figures["gateway"])
     assert "event → alert" in done.stdout
+    assert "gateway segment_batch / ceiling" in done.stdout
     left = asyncio.run(topics_left(kafka_bootstrap, figures["topics"]))
     assert left == [], "the run deletes its topics: repeated runs would fill the disk"
+
+
+def test_the_gateway_benchmark_measures_the_gateway_and_its_ceiling(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "gateway.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HS_")}
+    env["HS_KAFKA_BOOTSTRAP"] = kafka_bootstrap
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.gateway_load", "--smoke", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert_gateway_figures(figures)
+    assert "gateway own_event / ceiling" in done.stdout
+    left = asyncio.run(topics_left(kafka_bootstrap, figures["topics"]))
+    assert left == [], "the run deletes its topics: repeated runs would fill the disk"
+
+
+def assert_gateway_figures(figures: dict[str, Any]) -> None:
+    """Each shape was served by both, every request answered 202 (the load
+    generator stops at any other status), with the events the shape carries."""
+    for shape, events in (("segment_batch", 100), ("segment_single", 1), ("own_event", 1)):
+        assert figures[shape]["events_per_request"] == events, shape
+        for server in ("gateway", "ceiling"):
+            measured = figures[shape][server]
+            assert measured["requests"] > 0, (shape, server)
+            assert measured["events_per_second"] == pytest.approx(
+                measured["requests_per_second"] * events
+            ), (shape, server)
+            assert measured["cpu_seconds_per_request"] > 0, (shape, server)
+        assert figures[shape]["ratio"] > 0, shape
 
 
 async def topics_left(bootstrap: str, prefix: str, within: float = 15) -> list[str]:

@@ -58,7 +58,6 @@ pytestmark = pytest.mark.integration
 
 PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
 RULES = PROMETHEUS_DIR / "rules" / "healthscore.rules.yml"
-RULE_TESTS = PROMETHEUS_DIR / "rules" / "healthscore.rules.test.yml"
 READONLY_ROLE_SQL = ROOT / "deploy" / "grafana" / "readonly-role.sql"
 READONLY_ROLE = "healthscore_grafana"
 
@@ -83,9 +82,11 @@ def tool(name: str) -> str:
 
 def test_rules_and_config_pass_promtool() -> None:
     promtool = tool("promtool")
+    rule_files = sorted((PROMETHEUS_DIR / "rules").glob("*.rules.yml"))
+    assert RULES in rule_files
     for args in (
-        ["check", "rules", str(RULES)],
-        ["test", "rules", str(RULE_TESTS)],
+        *(["check", "rules", str(path)] for path in rule_files),
+        *(["test", "rules", str(path.with_suffix(".test.yml"))] for path in rule_files),
         ["check", "config", str(PROMETHEUS_DIR / "prometheus.yml")],
     ):
         done = subprocess.run([promtool, *args], capture_output=True, text=True, timeout=60)

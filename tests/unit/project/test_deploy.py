@@ -20,51 +20,26 @@ import yaml
 
 from models.alerting.routing import load_routes
 from models.model_file import check_model_file
+from tests.support.deploy import COMPOSE, DEPLOY, K8S, dockerfile, manifests, named
 
-ROOT = Path(__file__).resolve().parents[3]
-DEPLOY = ROOT / "deploy"
-COMPOSE = DEPLOY / "compose" / "compose.yaml"
-K8S = DEPLOY / "k8s"
 KUBERNETES_VERSION = "1.31.0"
 
 
-def _dockerfile() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
-    text = (DEPLOY / "Dockerfile").read_text().replace("\\\n", " ")
-    pairs = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            instruction, _, rest = line.partition(" ")
-            pairs.append((instruction.upper(), " ".join(rest.split())))
-    return pairs
-
-
-def _manifests() -> list[tuple[Path, dict[str, Any]]]:
-    return [
-        (path, doc)
-        for path in sorted(K8S.glob("*.yaml"))
-        if path.name != "kustomization.yaml"
-        for doc in yaml.safe_load_all(path.read_text())
-        if doc
-    ]
-
-
-def _kind(kind: str) -> dict[str, Any]:
-    return next(doc for _, doc in _manifests() if doc["kind"] == kind)
+def _workers() -> dict[str, Any]:
+    return named("StatefulSet", "healthscore-worker")
 
 
 # --- Dockerfile ---------------------------------------------------------------------------
 
 
-def test_the_image_runs_the_worker_as_a_non_root_user_on_port_6066() -> None:
-    instructions = _dockerfile()
+def test_the_image_runs_as_a_non_root_user_on_ports_6066_and_6067() -> None:
+    instructions = dockerfile()
     froms = [args for name, args in instructions if name == "FROM"]
     assert froms and all(f.startswith("python:3.11-slim") for f in froms)
     final_stage = instructions[max(i for i, (n, _) in enumerate(instructions) if n == "FROM") :]
     users = [args for name, args in final_stage if name == "USER"]
     assert users and users[-1].split(":")[0] not in ("root", "0")
-    assert ("EXPOSE", "6066") in final_stage
+    assert ("EXPOSE", "6066 6067") in final_stage
     assert ("ENTRYPOINT", '["healthscore"]') in final_stage
     assert ("CMD", '["worker"]') in final_stage
     healthcheck = next(args for name, args in final_stage if name == "HEALTHCHECK")
@@ -159,7 +134,7 @@ def test_prometheus_scrapes_the_compose_workers() -> None:
 
 @pytest.mark.parametrize(
     "path_and_doc",
-    _manifests(),
+    manifests(),
     ids=lambda p: f"{p[0].name}:{p[1]['kind']}:{p[1]['metadata']['name']}",
 )
 def test_manifest_follows_the_kubernetes_schema(path_and_doc: tuple[Path, dict[str, Any]]) -> None:
@@ -168,7 +143,7 @@ def test_manifest_follows_the_kubernetes_schema(path_and_doc: tuple[Path, dict[s
 
 
 def test_the_schema_check_catches_a_misspelt_field() -> None:
-    broken = copy.deepcopy(_kind("StatefulSet"))
+    broken = copy.deepcopy(_workers())
     container = broken["spec"]["template"]["spec"]["containers"][0]
     container["livenesProbe"] = container.pop("livenessProbe")
     with pytest.raises(kubernetes_validate.ValidationError):
@@ -185,7 +160,7 @@ def test_kustomization_lists_every_manifest() -> None:
 
 
 def test_workers_are_a_stateful_set_with_probes_volumes_and_limits() -> None:
-    workers = _kind("StatefulSet")
+    workers = _workers()
     spec = workers["spec"]
     pod = spec["template"]
     (claim,) = spec["volumeClaimTemplates"]
@@ -200,23 +175,23 @@ def test_workers_are_a_stateful_set_with_probes_volumes_and_limits() -> None:
     assert annotations["prometheus.io/port"] == "6066"
     assert annotations["prometheus.io/path"] == "/metrics"
     headless = next(
-        doc for _, doc in _manifests() if doc["kind"] == "Service" and doc["spec"].get("clusterIP")
+        doc for _, doc in manifests() if doc["kind"] == "Service" and doc["spec"].get("clusterIP")
     )
     assert headless["spec"]["clusterIP"] == "None"
     assert spec["serviceName"] == headless["metadata"]["name"]
     sources = {
         ref.get("configMapRef", ref.get("secretRef", {}))["name"] for ref in container["envFrom"]
     }
-    names = {doc["metadata"]["name"] for _, doc in _manifests()}
+    names = {doc["metadata"]["name"] for _, doc in manifests()}
     assert sources <= names
 
 
 def test_the_workers_take_the_api_token_from_the_secret_and_probe_without_it() -> None:
-    (container,) = _kind("StatefulSet")["spec"]["template"]["spec"]["containers"]
-    secret = _kind("Secret")
+    (container,) = _workers()["spec"]["template"]["spec"]["containers"]
+    secret = named("Secret", "healthscore-secrets")
     assert "HS_API_TOKEN" in secret["stringData"]
     assert {"secretRef": {"name": secret["metadata"]["name"]}} in container["envFrom"]
-    config_maps = [doc for _, doc in _manifests() if doc["kind"] == "ConfigMap"]
+    config_maps = [doc for _, doc in manifests() if doc["kind"] == "ConfigMap"]
     assert not any("HS_API_TOKEN" in doc.get("data", {}) for doc in config_maps)
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         assert "httpHeaders" not in container[probe]["httpGet"]
@@ -229,12 +204,12 @@ def test_compose_workers_refuse_to_start_without_an_api_token() -> None:
 
 
 def test_the_model_and_routes_in_the_config_map_are_valid(tmp_path: Path) -> None:
-    config_maps = [doc for _, doc in _manifests() if doc["kind"] == "ConfigMap"]
+    config_maps = [doc for _, doc in manifests() if doc["kind"] == "ConfigMap"]
     settings = next(doc["data"] for doc in config_maps if "HS_MODEL" in doc["data"])
     files = next(doc for doc in config_maps if "model.yaml" in doc["data"])
     assert settings["HS_MODEL"] == "/etc/healthscore/model.yaml"
     assert settings["HS_ROUTES"] == "/etc/healthscore/routes.yaml"
-    pod = _kind("StatefulSet")["spec"]["template"]["spec"]
+    pod = _workers()["spec"]["template"]["spec"]
     volume = next(
         v["name"]
         for v in pod["volumes"]

@@ -11,7 +11,7 @@ from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 README = ROOT / "README.md"
-PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [README, *sorted((ROOT / "docs").rglob("*.md"))]
 README_MAX_BYTES = 15 * 1024
 
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)

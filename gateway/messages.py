@@ -1,0 +1,70 @@
+"""What one accepted request sends to Kafka: its events as keyed batch envelopes.
+
+A request's events are grouped per (topic, account) in the order they came,
+each group becoming one batch envelope (a JSON array, SPEC §1), or several
+where it would exceed the message limit (`streams.cli.produce.split_encoded`,
+the split `healthscore produce` uses). The key is the account id as
+UTF-8, so an account's events stay in one partition and in order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from gateway.source import Outgoing
+from models.events import TOPIC_EVENTS
+from models.validation import MAX_MESSAGE_BYTES
+from streams.cli.produce import split_encoded
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One Kafka message; `topic` is the unprefixed input topic."""
+
+    topic: str
+    key: bytes
+    value: bytes
+
+
+@dataclass(slots=True)
+class Delivery:
+    """A request's messages, with how many events each topic gets and how many
+    payload items were deliberately not mapped."""
+
+    messages: list[Message] = field(default_factory=list)
+    events: Counter[str] = field(default_factory=Counter)
+    ignored: int = 0
+
+    @property
+    def accepted(self) -> int:
+        return sum(self.events.values())
+
+
+class SourceBug(Exception):
+    """A source handed over an event its topic does not carry (a bug, not bad input)."""
+
+
+def deliver_events(
+    events: Iterable[Outgoing], ignored: int = 0, limit: int = MAX_MESSAGE_BYTES
+) -> Delivery:
+    """The messages carrying `events`: one envelope per (topic, account), split under the limit."""
+    groups: dict[tuple[str, str], list[bytes]] = {}
+    delivery = Delivery(ignored=ignored)
+    for outgoing in events:
+        model = TOPIC_EVENTS.get(outgoing.topic)
+        if model is None or not isinstance(outgoing.event, model):
+            raise SourceBug(
+                f"{type(outgoing.event).__name__} handed over for topic {outgoing.topic!r}"
+            )
+        account = outgoing.event.account_id
+        # pydantic's own JSON: the bytes orjson makes of model_dump(mode="json"), in one step.
+        encoded = outgoing.event.model_dump_json(exclude_none=True).encode()
+        groups.setdefault((outgoing.topic, account), []).append(encoded)
+        delivery.events[outgoing.topic] += 1
+    for (topic, account), documents in groups.items():
+        key = account.encode()
+        for value in split_encoded(documents, f"{topic} events of account {account!r}", limit):
+            delivery.messages.append(Message(topic, key, value))
+    return delivery

@@ -1,0 +1,1 @@
+"""Unit tests of gateway/ (the HTTP service; the sources have their own)."""
