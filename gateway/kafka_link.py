@@ -149,8 +149,7 @@ class KafkaLink:
             await self._probe(producer)
             if not self.healthy:
                 raise KafkaUnavailable("Kafka is unreachable")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout
+        deadline = asyncio.get_running_loop().time() + self.timeout
         acknowledgements: list[asyncio.Future[object]] = []
         try:
             # send() itself waits while the topic's metadata or buffer space is missing.
@@ -161,14 +160,11 @@ class KafkaLink:
                             self.settings.topic(message.topic), value=message.value, key=message.key
                         )
                     )
-            if acknowledgements:
-                # Not wait_for(gather): cancelling aiokafka's futures would not unsend anything.
-                _, pending = await asyncio.wait(acknowledgements, timeout=deadline - loop.time())
-                if pending:
-                    raise TimeoutError
-                for acknowledgement in acknowledgements:
-                    if acknowledgement.exception() is not None:
-                        raise acknowledgement.exception()  # type: ignore[misc]
+                # Our own future, not aiokafka's: cancelling theirs would not unsend anything.
+                await _every_one(acknowledgements)
+            for acknowledgement in acknowledgements:
+                if acknowledgement.exception() is not None:
+                    raise acknowledgement.exception()  # type: ignore[misc]
         except (KafkaError, TimeoutError) as exc:
             for acknowledgement in acknowledgements:  # a late failure is not "never retrieved"
                 acknowledgement.add_done_callback(_retrieve)
@@ -194,6 +190,24 @@ class KafkaLink:
             except TimeoutError:
                 # Only messages of requests already answered 503 can still be waiting.
                 log.warning("Kafka producer did not flush in time; stopped anyway")
+
+
+def _every_one(futures: Sequence[asyncio.Future[object]]) -> asyncio.Future[None]:
+    """A future done once every one of `futures` is (cancelling it leaves them be)."""
+    everything: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    waiting = len(futures)
+
+    def one_done(_: asyncio.Future[object]) -> None:
+        nonlocal waiting
+        waiting -= 1
+        if waiting == 0 and not everything.done():
+            everything.set_result(None)
+
+    if waiting == 0:
+        everything.set_result(None)
+    for future in futures:
+        future.add_done_callback(one_done)
+    return everything
 
 
 def _retrieve(future: asyncio.Future[object]) -> None:
