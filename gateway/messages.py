@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from gateway.source import Encoded, Outgoing
-from models.events import TOPIC_EVENTS
+from models.events import MAX_BATCH_EVENTS, TOPIC_EVENTS
 from models.validation import MAX_MESSAGE_BYTES
 from streams.cli.produce import split_encoded
 
@@ -51,7 +51,6 @@ def deliver_events(
     """The messages carrying `events`: one envelope per (topic, account), split under the
     limit. An `Encoded` event is taken as its source encoded it (gateway.source)."""
     groups: dict[tuple[str, str], list[bytes]] = {}
-    counts: dict[str, int] = {}
     for outgoing in events:
         if isinstance(outgoing, Encoded):
             topic, account, encoded = outgoing.topic, outgoing.account_id, outgoing.value
@@ -70,12 +69,16 @@ def deliver_events(
             groups[(topic, account)] = [encoded]
         else:
             group.append(encoded)
-        counts[topic] = counts.get(topic, 0) + 1
+    counts: dict[str, int] = {}
     delivery = Delivery(events=counts, ignored=ignored)
     for (topic, account), documents in groups.items():
+        counts[topic] = counts.get(topic, 0) + len(documents)
         key = account.encode()
-        if len(documents) == 1 and len(documents[0]) + 2 <= limit:  # the usual single event
-            delivery.messages.append(Message(topic, key, b"[" + documents[0] + b"]"))
+        # The usual group fits one envelope: split_encoded's envelope, without its
+        # look at each event (the brackets, the commas, the events).
+        size = 1 + len(documents) + sum(map(len, documents))
+        if size <= limit and len(documents) <= MAX_BATCH_EVENTS:
+            delivery.messages.append(Message(topic, key, b"[" + b",".join(documents) + b"]"))
             continue
         for value in split_encoded(documents, f"{topic} events of account {account!r}", limit):
             delivery.messages.append(Message(topic, key, value))

@@ -53,6 +53,13 @@ class FastLogins:
         self._track_events = track_events
         self._pages = pages
         self._role_cache: dict[str, str | None] = {}
+        # The usual rule: one path of two steps (`context.groupId`), no lookup table.
+        first = self._account_paths[0]
+        single = len(self._account_paths) == 1 and len(first) == 2 and self._table is None
+        self._context = first if single else None
+        self._role_in_context = (
+            single and self._role_steps is not None and self._role_steps[0] == first[0]
+        )
 
     def encode(self, call: object) -> Encoded | None:
         if type(call) is not dict:
@@ -79,9 +86,23 @@ class FastLogins:
         message = message.strip()
         if not user or len(user) > MAX_ID or not message:
             return None
-        account = self._account(call)
-        if account is None:
-            return None
+        context = self._context
+        if context is not None:  # the account in a field of an object, as by default
+            node = call.get(context[0])
+            if type(node) is not dict:
+                return None
+            value = node.get(context[1])
+            if type(value) is not str:
+                return None
+            account = value.strip()  # no table: the text itself
+            if not account or len(account) > MAX_ID:
+                return None
+        else:
+            node = None
+            other = self._account(call)
+            if other is None:
+                return None
+            account = other
         moment = moment.strip()
         if not moment:
             return None
@@ -102,10 +123,30 @@ class FastLogins:
             "occurred_at": occurred_at,
             "user_id": user,
         }
-        if self._role_steps is not None:
-            role = self._role(call, self._role_steps)
-            if role is not None:
-                fields["role"] = role
+        path = self._role_steps
+        if path is not None:
+            steps = path
+            # The role's path walked through objects (from the account's object when
+            # the two paths begin alike); anything else crossed: the source's own way.
+            found: object = call
+            if node is not None and self._role_in_context:
+                found, steps = node, steps[1:]
+            for step in steps:
+                if type(found) is not dict:
+                    break
+                found = found.get(step)
+            else:
+                if type(found) is str and found:  # sources.common.first_at skips ""
+                    role = self._role_cache.get(found, _MISSING)
+                    if role is _MISSING:
+                        role = self._role(call, path)
+                    if role is not None:
+                        fields["role"] = role
+                found = None
+            if found is not None:
+                role = self._role(call, path)
+                if role is not None:
+                    fields["role"] = role
         if type(feature) is str:
             feature = feature.strip()
             if feature:
