@@ -25,6 +25,7 @@ from typing import Protocol
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from gateway.deadlines import Deadlines
 from gateway.messages import Message
 from gateway.rejections import KafkaUnavailable
 from models.exceptions import HealthscoreError
@@ -68,6 +69,7 @@ class KafkaLink:
         self._connecting: asyncio.Task[None] | None = None
         self._probe_lock = asyncio.Lock()
         self._probed_at = float("-inf")
+        self._deadlines = Deadlines()
 
     def start(self) -> None:
         """Connect in the background; requests get 503 until connected."""
@@ -149,11 +151,12 @@ class KafkaLink:
             await self._probe(producer)
             if not self.healthy:
                 raise KafkaUnavailable("Kafka is unreachable")
-        deadline = asyncio.get_running_loop().time() + self.timeout
         acknowledgements: list[asyncio.Future[object]] = []
+        # The task is cancelled at the deadline, in send() or waiting (gateway.deadlines).
+        deadline = self._deadlines.start(self.timeout)
         try:
-            # send() itself waits while the topic's metadata or buffer space is missing.
-            async with asyncio.timeout_at(deadline):
+            try:
+                # send() itself waits while the topic's metadata or buffer space is missing.
                 for message in messages:
                     acknowledgements.append(
                         await producer.send(
@@ -162,6 +165,12 @@ class KafkaLink:
                     )
                 # Our own future, not aiokafka's: cancelling theirs would not unsend anything.
                 await _every_one(acknowledgements)
+            except asyncio.CancelledError:
+                if self._deadlines.end(deadline):
+                    raise TimeoutError from None
+                raise
+            finally:
+                self._deadlines.end(deadline)
             for acknowledgement in acknowledgements:
                 if acknowledgement.exception() is not None:
                     raise acknowledgement.exception()  # type: ignore[misc]
