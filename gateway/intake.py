@@ -48,8 +48,16 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     """The raw body, at most `limit` bytes: a declared Content-Length over it is
     refused before reading, a longer (chunked) body as soon as it passes it."""
     declared = request.content_length
-    if declared is not None and declared > limit:
-        raise TooLarge(f"body of {declared:,} bytes, over the {limit:,}-byte limit")
+    if declared is not None:
+        if declared > limit:
+            raise TooLarge(f"body of {declared:,} bytes, over the {limit:,}-byte limit")
+        if request.client_max_size == limit:
+            # aiohttp's own reader, held to the same limit (counted after any
+            # Content-Encoding is undone, as below).
+            try:
+                return await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                raise TooLarge(f"body over the {limit:,}-byte limit") from None
     chunks = []
     size = 0
     async for chunk in request.content.iter_any():
