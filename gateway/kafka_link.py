@@ -25,6 +25,7 @@ from typing import Protocol
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from gateway.deadlines import Deadlines
 from gateway.messages import Message
 from gateway.rejections import KafkaUnavailable
 from models.exceptions import HealthscoreError
@@ -68,6 +69,7 @@ class KafkaLink:
         self._connecting: asyncio.Task[None] | None = None
         self._probe_lock = asyncio.Lock()
         self._probed_at = float("-inf")
+        self._deadlines = Deadlines()
 
     def start(self) -> None:
         """Connect in the background; requests get 503 until connected."""
@@ -149,26 +151,29 @@ class KafkaLink:
             await self._probe(producer)
             if not self.healthy:
                 raise KafkaUnavailable("Kafka is unreachable")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout
         acknowledgements: list[asyncio.Future[object]] = []
+        # The task is cancelled at the deadline, in send() or waiting (gateway.deadlines).
+        deadline = self._deadlines.start(self.timeout)
         try:
-            # send() itself waits while the topic's metadata or buffer space is missing.
-            async with asyncio.timeout_at(deadline):
+            try:
+                # send() itself waits while the topic's metadata or buffer space is missing.
                 for message in messages:
                     acknowledgements.append(
                         await producer.send(
                             self.settings.topic(message.topic), value=message.value, key=message.key
                         )
                     )
-            if acknowledgements:
-                # Not wait_for(gather): cancelling aiokafka's futures would not unsend anything.
-                _, pending = await asyncio.wait(acknowledgements, timeout=deadline - loop.time())
-                if pending:
-                    raise TimeoutError
-                for acknowledgement in acknowledgements:
-                    if acknowledgement.exception() is not None:
-                        raise acknowledgement.exception()  # type: ignore[misc]
+                # Our own future, not aiokafka's: cancelling theirs would not unsend anything.
+                await _every_one(acknowledgements)
+            except asyncio.CancelledError:
+                if self._deadlines.end(deadline):
+                    raise TimeoutError from None
+                raise
+            finally:
+                self._deadlines.end(deadline)
+            for acknowledgement in acknowledgements:
+                if acknowledgement.exception() is not None:
+                    raise acknowledgement.exception()  # type: ignore[misc]
         except (KafkaError, TimeoutError) as exc:
             for acknowledgement in acknowledgements:  # a late failure is not "never retrieved"
                 acknowledgement.add_done_callback(_retrieve)
@@ -194,6 +199,24 @@ class KafkaLink:
             except TimeoutError:
                 # Only messages of requests already answered 503 can still be waiting.
                 log.warning("Kafka producer did not flush in time; stopped anyway")
+
+
+def _every_one(futures: Sequence[asyncio.Future[object]]) -> asyncio.Future[None]:
+    """A future done once every one of `futures` is (cancelling it leaves them be)."""
+    everything: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    waiting = len(futures)
+
+    def one_done(_: asyncio.Future[object]) -> None:
+        nonlocal waiting
+        waiting -= 1
+        if waiting == 0 and not everything.done():
+            everything.set_result(None)
+
+    if waiting == 0:
+        everything.set_result(None)
+    for future in futures:
+        future.add_done_callback(one_done)
+    return everything
 
 
 def _retrieve(future: asyncio.Future[object]) -> None:

@@ -9,12 +9,11 @@ UTF-8, so an account's events stay in one partition and in order.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from gateway.source import Outgoing
-from models.events import TOPIC_EVENTS
+from gateway.source import Encoded, Outgoing
+from models.events import MAX_BATCH_EVENTS, TOPIC_EVENTS
 from models.validation import MAX_MESSAGE_BYTES
 from streams.cli.produce import split_encoded
 
@@ -34,7 +33,7 @@ class Delivery:
     payload items were deliberately not mapped."""
 
     messages: list[Message] = field(default_factory=list)
-    events: Counter[str] = field(default_factory=Counter)
+    events: dict[str, int] = field(default_factory=dict)
     ignored: int = 0
 
     @property
@@ -47,24 +46,40 @@ class SourceBug(Exception):
 
 
 def deliver_events(
-    events: Iterable[Outgoing], ignored: int = 0, limit: int = MAX_MESSAGE_BYTES
+    events: Iterable[Outgoing | Encoded], ignored: int = 0, limit: int = MAX_MESSAGE_BYTES
 ) -> Delivery:
-    """The messages carrying `events`: one envelope per (topic, account), split under the limit."""
+    """The messages carrying `events`: one envelope per (topic, account), split under the
+    limit. An `Encoded` event is taken as its source encoded it (gateway.source)."""
     groups: dict[tuple[str, str], list[bytes]] = {}
-    delivery = Delivery(ignored=ignored)
     for outgoing in events:
-        model = TOPIC_EVENTS.get(outgoing.topic)
-        if model is None or not isinstance(outgoing.event, model):
-            raise SourceBug(
-                f"{type(outgoing.event).__name__} handed over for topic {outgoing.topic!r}"
-            )
-        account = outgoing.event.account_id
-        # pydantic's own JSON: the bytes orjson makes of model_dump(mode="json"), in one step.
-        encoded = outgoing.event.model_dump_json(exclude_none=True).encode()
-        groups.setdefault((outgoing.topic, account), []).append(encoded)
-        delivery.events[outgoing.topic] += 1
+        if isinstance(outgoing, Encoded):
+            topic, account, encoded = outgoing.topic, outgoing.account_id, outgoing.value
+            if topic not in TOPIC_EVENTS:
+                raise SourceBug(f"an encoded event handed over for topic {topic!r}")
+        else:
+            topic, event = outgoing.topic, outgoing.event
+            model = TOPIC_EVENTS.get(topic)
+            if model is None or not isinstance(event, model):
+                raise SourceBug(f"{type(event).__name__} handed over for topic {topic!r}")
+            account = event.account_id
+            # pydantic's own JSON: the bytes orjson makes of model_dump(mode="json").
+            encoded = event.model_dump_json(exclude_none=True).encode()
+        group = groups.get((topic, account))
+        if group is None:
+            groups[(topic, account)] = [encoded]
+        else:
+            group.append(encoded)
+    counts: dict[str, int] = {}
+    delivery = Delivery(events=counts, ignored=ignored)
     for (topic, account), documents in groups.items():
+        counts[topic] = counts.get(topic, 0) + len(documents)
         key = account.encode()
+        # The usual group fits one envelope: split_encoded's envelope, without its
+        # look at each event (the brackets, the commas, the events).
+        size = 1 + len(documents) + sum(map(len, documents))
+        if size <= limit and len(documents) <= MAX_BATCH_EVENTS:
+            delivery.messages.append(Message(topic, key, b"[" + b",".join(documents) + b"]"))
+            continue
         for value in split_encoded(documents, f"{topic} events of account {account!r}", limit):
             delivery.messages.append(Message(topic, key, value))
     return delivery

@@ -22,7 +22,7 @@ import orjson
 from gateway.messages import Delivery, Message
 from gateway.rejections import InvalidEvents
 from models.events import MAX_BATCH_EVENTS
-from models.validation import parse_message
+from models.validation import MAX_MESSAGE_BYTES, parse_message
 from streams.cli.produce import ProduceError, split_batch
 
 # The bad events named in a 400 reply; the count of the rest is given.
@@ -34,6 +34,34 @@ def deliver_own_events(
 ) -> Delivery:
     """The messages carrying the events of `document` (the parsed body) to `topic`;
     raise InvalidEvents naming the bad ones if any event would be rejected."""
+    if type(document) is dict:
+        alone = _one_event(topic, document, now, max_age, strict_fields)
+        if alone is not None:
+            return alone
+    return _any_events(topic, document, now, max_age, strict_fields)
+
+
+def _one_event(
+    topic: str, event: dict[str, object], now: datetime, max_age: timedelta, strict_fields: bool
+) -> Delivery | None:
+    """`_any_events` of one valid event object, in fewer steps: its one envelope,
+    checked by the same validation; None for anything else (which `_any_events` says)."""
+    account = event.get("account_id")
+    if type(account) is not str:
+        return None
+    key = account.encode()
+    value = orjson.dumps([event])  # split_batch's envelope of the one event
+    if len(value) > MAX_MESSAGE_BYTES:
+        return None
+    parsed = parse_message(topic, key, value, now, max_age, strict_fields=strict_fields)
+    if parsed.rejections:
+        return None
+    return Delivery([Message(topic, key, value)], {topic: 1})
+
+
+def _any_events(
+    topic: str, document: object, now: datetime, max_age: timedelta, strict_fields: bool
+) -> Delivery:
     batch = isinstance(document, list)
     items: list[object] = document if isinstance(document, list) else [document]
     if not items:
@@ -66,7 +94,7 @@ def deliver_own_events(
             problems += found
             if number + 1 < len(envelopes):  # the usual single envelope needs no count
                 start += _count(value)
-        delivery.events[topic] += len(indices)
+        delivery.events[topic] = delivery.events.get(topic, 0) + len(indices)
     if problems:
         raise InvalidEvents(_describe(sorted(problems), batch))
     return delivery

@@ -6,7 +6,8 @@
     │   ├── Unmappable              400  (gateway.source)
     │   ├── InvalidJson             400  the body is not JSON (or not UTF-8)
     │   ├── InvalidEvents           400  own events that fail the contract's validation
-    │   ├── NotFound                404  no such source or topic, or a route that is off
+    │   ├── NotFound                404  no such source, topic or route, or a route that is off
+    │   ├── MethodNotAllowed        405  a route asked with a method it does not serve
     │   ├── TooLarge                413  over HS_GATEWAY_MAX_BODY_BYTES
     │   └── UnsupportedMediaType    415  a content type that is not JSON
     └── KafkaUnavailable            503  Kafka did not acknowledge in time: retry later
@@ -34,6 +35,15 @@ class InvalidEvents(GatewayRejection):
 class NotFound(GatewayRejection):
     status = 404
     outcome = "not_found"
+
+
+class MethodNotAllowed(GatewayRejection):
+    status = 405
+    outcome = "method_not_allowed"
+
+    def __init__(self, message: str, allow: str) -> None:
+        super().__init__(message)
+        self.allow = allow  # the Allow header: the path's methods, as aiohttp lists them
 
 
 class TooLarge(GatewayRejection):

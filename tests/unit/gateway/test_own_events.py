@@ -7,8 +7,10 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gateway.own_events import deliver_own_events
+from gateway.own_events import _any_events, _one_event, deliver_own_events
 from gateway.rejections import InvalidEvents
 from tests.support.gateway import MAX_AGE, own_login
 
@@ -109,3 +111,56 @@ def test_a_bad_event_deep_in_an_account_batch_split_in_several_messages_is_found
     batch[9_000]["score"] = "ten"
     with pytest.raises(InvalidEvents, match=r"^1 event is invalid, .*: event 9000: schema_vio"):
         deliver("nps", batch)
+
+
+def outcome(topic: str, document: object, strict: bool, general: bool) -> tuple[object, ...]:
+    deliver_any = _any_events if general else deliver_own_events
+    try:
+        delivery = deliver_any(topic, document, NOW, MAX_AGE, strict)
+    except InvalidEvents as exc:
+        return ("refused", str(exc))
+    messages = [(m.topic, m.key, m.value) for m in delivery.messages]
+    return ("accepted", messages, dict(delivery.events), delivery.ignored)
+
+
+fields = st.one_of(
+    st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=140),
+    st.sampled_from(["e1", "a1", "u1", "end_user", "ceo", "", " "]),
+    st.integers(-5, 12),
+    st.none(),
+)
+moments = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+).map(lambda moment: moment.isoformat())
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    topic=st.sampled_from(["logins", "nps", "tickets"]),
+    event=st.fixed_dictionaries(
+        {"event_id": fields, "account_id": fields, "occurred_at": st.one_of(moments, fields)},
+        optional={
+            "user_id": fields,
+            "role": fields,
+            "feature": fields,
+            "respondent_id": fields,
+            "score": fields,
+            "ticket_id": fields,
+            "status": st.sampled_from(["opened", "resolved", "x"]),
+            "priority": st.sampled_from(["low", "urgent", "y"]),
+            "extra": fields,
+        },
+    ),
+    strict=st.booleans(),
+)
+def test_one_event_takes_the_short_way_to_the_same_answer(
+    topic: str, event: dict[str, object], strict: bool
+) -> None:
+    """deliver_own_events' way for one event object gives what the general way gives."""
+    assert outcome(topic, event, strict, False) == outcome(topic, event, strict, True)
+
+
+def test_a_usual_event_takes_the_short_way() -> None:
+    event = own_login("e1", "a1", AGO)
+    assert _one_event("logins", event, NOW, MAX_AGE, False) is not None
+    assert outcome("logins", event, False, False) == outcome("logins", event, False, True)

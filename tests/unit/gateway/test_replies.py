@@ -7,6 +7,7 @@ as a webhook sender would.
 from __future__ import annotations
 
 import asyncio
+import gzip
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -180,6 +181,16 @@ async def test_a_chunked_body_over_the_limit_is_413_too(served: Served) -> None:
     headers = {"Content-Type": "application/json", "X-Test-Signature": "0"}
     reply = await served.client.post("/v1/sources/acme", content=chunks(), headers=headers)
     assert reply.status_code == 413
+    assert served.count("acme", "too_large") == 1
+
+
+async def test_a_compressed_body_over_the_limit_once_inflated_is_413_too(served: Served) -> None:
+    body = gzip.compress(b" " * (LIMIT + 1))  # a few hundred bytes declared
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip",
+               "X-Test-Signature": "0"}  # fmt: skip
+    reply = await served.client.post("/v1/sources/acme", content=body, headers=headers)
+    assert reply.status_code == 413 and reply.json()["error"] == "too_large"
+    assert reply.json()["detail"] == f"body over the {LIMIT:,}-byte limit"
     assert served.count("acme", "too_large") == 1
 
 

@@ -1,0 +1,210 @@
+"""The Segment source's fast path: a track or page call straight to its login's bytes.
+
+Most of what a Segment webhook carries is track and page calls, each a login.
+`SegmentSource.map` checks a call and builds its `LoginEvent` (pydantic), which
+`gateway.messages` then encodes; for a batch of a hundred calls that is most of
+the gateway's time. `FastLogins.encode` takes the same decisions in plain
+Python over the parsed dict and encodes the event's fields with orjson, giving
+the bytes the model gives (`model_dump_json(exclude_none=True)`: same fields,
+same order, same formats). It only ever *accepts*: a call it is not sure of —
+any other call type, a field of an unexpected type, a value out of the model's
+bounds, a call the source would ignore or refuse — it hands back to
+`SegmentSource.map`'s own code, which then decides, refusing with the usual
+message. So the fast path accepts a subset of what the model accepts, with the
+same bytes; `tests/unit/gateway/test_segment_fast.py` checks that with
+generated calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import orjson
+
+from gateway.source import Encoded
+from gateway.sources.common import MAX_ID, Accounts, at_path, event_id, role_of
+from models.events import Role
+
+# Role values seen -> the role they name's value (or None); vendors send a handful.
+_ROLE_CACHE_SIZE = 1024
+# fromisoformat reads "Z" only from Python 3.11; sources.common.timestamp rewrites it.
+_Z = "Z"
+_UTC_OFFSET = "+00:00"
+_PAGE_NAME = ("properties", "name")
+
+
+class FastLogins:
+    """The track and page calls a `SegmentSource` would map to logins, decided and
+    encoded without the model; None for every call it leaves to the source."""
+
+    def __init__(
+        self,
+        accounts: Accounts,
+        role_path: str | None,
+        roles: Mapping[str, Role],
+        track_events: frozenset[str] | None,
+        pages: bool,
+    ) -> None:
+        self._account_paths = tuple(tuple(path.split(".")) for path in accounts.paths)
+        self._table = accounts.table
+        self._role_steps = tuple(role_path.split(".")) if role_path is not None else None
+        self._roles = roles
+        self._track_events = track_events
+        self._pages = pages
+        self._role_cache: dict[str, str | None] = {}
+        # The usual rule: one path of two steps (`context.groupId`), no lookup table.
+        first = self._account_paths[0]
+        single = len(self._account_paths) == 1 and len(first) == 2 and self._table is None
+        self._context = first if single else None
+        self._role_in_context = (
+            single and self._role_steps is not None and self._role_steps[0] == first[0]
+        )
+
+    def encode(self, call: object) -> Encoded | None:
+        if type(call) is not dict:
+            return None
+        kind = call.get("type")
+        feature: object
+        if kind == "track":
+            feature = call.get("event")
+            if type(feature) is not str or (
+                self._track_events is not None and feature not in self._track_events
+            ):
+                return None
+        elif kind == "page" and self._pages:
+            # A list or text on the way is nothing here, as in sources.common.at_path.
+            feature = call.get("name") or _at(call, _PAGE_NAME)
+        else:
+            return None
+        user = call.get("userId")
+        message = call.get("messageId")
+        moment = call.get("timestamp")
+        if type(user) is not str or type(message) is not str or type(moment) is not str:
+            return None
+        user = user.strip()
+        message = message.strip()
+        if not user or len(user) > MAX_ID or not message:
+            return None
+        context = self._context
+        if context is not None:  # the account in a field of an object, as by default
+            node = call.get(context[0])
+            if type(node) is not dict:
+                return None
+            value = node.get(context[1])
+            if type(value) is not str:
+                return None
+            account = value.strip()  # no table: the text itself
+            if not account or len(account) > MAX_ID:
+                return None
+        else:
+            node = None
+            other = self._account(call)
+            if other is None:
+                return None
+            account = other
+        moment = moment.strip()
+        if not moment:
+            return None
+        try:
+            occurred_at = datetime.fromisoformat(moment.replace(_Z, _UTC_OFFSET))
+        except ValueError:
+            return None
+        zone = occurred_at.tzinfo
+        if zone is not UTC:
+            offset = occurred_at.utcoffset()
+            # orjson writes an offset in whole minutes, pydantic its seconds too.
+            if offset is None or offset.seconds % 60 or offset.microseconds:
+                return None
+        ident = "segment:" + message  # sources.common.event_id, short ids' case
+        fields: dict[str, object] = {
+            "event_id": ident if len(ident) <= MAX_ID else event_id("segment", message),
+            "account_id": account,
+            "occurred_at": occurred_at,
+            "user_id": user,
+        }
+        path = self._role_steps
+        if path is not None:
+            steps = path
+            # The role's path walked through objects (from the account's object when
+            # the two paths begin alike); anything else crossed: the source's own way.
+            found: object = call
+            if node is not None and self._role_in_context:
+                found, steps = node, steps[1:]
+            for step in steps:
+                if type(found) is not dict:
+                    break
+                found = found.get(step)
+            else:
+                if type(found) is str and found:  # sources.common.first_at skips ""
+                    role = self._role_cache.get(found, _MISSING)
+                    if role is _MISSING:
+                        role = self._role(call, path)
+                    if role is not None:
+                        fields["role"] = role
+                found = None
+            if found is not None:
+                role = self._role(call, path)
+                if role is not None:
+                    fields["role"] = role
+        if type(feature) is str:
+            feature = feature.strip()
+            if feature:
+                fields["feature"] = feature if len(feature) <= MAX_ID else feature[:MAX_ID]
+            elif kind == "track":
+                return None  # the source refuses a track call without its event name
+        try:
+            value = orjson.dumps(fields, option=orjson.OPT_UTC_Z)
+        except orjson.JSONEncodeError:  # text the model refuses (lone surrogates)
+            return None
+        return Encoded("logins", account, value)
+
+    def _account(self, call: dict[str, object]) -> str | None:
+        """The call's account id where it is plain text at the first path with a value
+        (and in the lookup table, if there is one); None for anything else."""
+        for steps in self._account_paths:
+            value = _at(call, steps)
+            if value is _UNSURE:
+                return None
+            if value is None or value == "":
+                continue
+            if type(value) is not str:
+                return None
+            external = value.strip()
+            if not external:
+                return None
+            account = external if self._table is None else self._table.get(external)
+            if account is None or not 0 < len(account) <= MAX_ID:
+                return None
+            return account
+        return None
+
+    def _role(self, call: dict[str, object], steps: tuple[str, ...]) -> str | None:
+        """The value of the role the call names, as `SegmentSource` reads it."""
+        value = _at(call, steps)
+        if value is _UNSURE:  # a list on the way: the general reading, which indexes lists
+            value = at_path(call, ".".join(steps))
+        if type(value) is not str or value == "":  # sources.common.first_at skips ""
+            return None
+        role = self._role_cache.get(value, _MISSING)
+        if role is _MISSING:
+            named = role_of(value, self._roles)
+            role = None if named is None else named.value
+            if len(self._role_cache) < _ROLE_CACHE_SIZE:
+                self._role_cache[value] = role
+        return role  # type: ignore[return-value]
+
+
+_UNSURE = object()  # a path that crosses something other than an object
+_MISSING = object()
+
+
+def _at(document: dict[str, object], steps: tuple[str, ...]) -> object:
+    """The value at `steps` through objects only; None where a step is missing,
+    _UNSURE where one crosses anything but an object or nothing."""
+    node: object = document
+    for step in steps:
+        if type(node) is not dict:
+            return None if node is None else _UNSURE
+        node = node.get(step)
+    return node
