@@ -2,7 +2,7 @@
 
 A request's events are grouped per (topic, account) in the order they came,
 each group becoming one batch envelope (a JSON array, SPEC §1), or several
-where it would exceed the message limit (`streams.cli.produce.split_encoded`,
+where it would exceed the message limit (`models.envelopes.split_encoded`,
 the split `healthscore produce` uses). The key is the account id as
 UTF-8, so an account's events stay in one partition and in order.
 """
@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from gateway.source import Encoded, Outgoing
+from models.envelopes import split_encoded
 from models.events import MAX_BATCH_EVENTS, TOPIC_EVENTS
 from models.validation import MAX_MESSAGE_BYTES
-from streams.cli.produce import split_encoded
 
 
 @dataclass(frozen=True, slots=True)

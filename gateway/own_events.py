@@ -21,9 +21,9 @@ import orjson
 
 from gateway.messages import Delivery, Message
 from gateway.rejections import InvalidEvents
+from models.envelopes import EnvelopeError, split_batch
 from models.events import MAX_BATCH_EVENTS
 from models.validation import MAX_MESSAGE_BYTES, parse_message
-from streams.cli.produce import ProduceError, split_batch
 
 # The bad events named in a 400 reply; the count of the rest is given.
 SHOWN_PROBLEMS = 20
@@ -83,7 +83,7 @@ def _any_events(
         key = account.encode()
         try:
             envelopes = list(split_batch([items[i] for i in indices], f"account {account!r}"))
-        except ProduceError as exc:  # one event over the message limit
+        except EnvelopeError as exc:  # one event over the message limit
             problems.append((indices[0], str(exc)))
             continue
         start = 0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import orjson
 
+from models.envelopes import split_batch
 from models.events import MAX_BATCH_EVENTS
 from models.exceptions import HealthscoreError
 from models.validation import MAX_MESSAGE_BYTES
@@ -42,37 +43,6 @@ def _account_of(document: object, where: str) -> str:
     if not isinstance(first, dict) or not isinstance(first.get("account_id"), str):
         raise ProduceError(f"{where}: no account_id to key the message by")
     return str(first["account_id"])
-
-
-def split_batch(
-    events: list[object], where: str, limit: int = MAX_MESSAGE_BYTES
-) -> Iterator[bytes]:
-    """Batch envelopes of `events` in order, each at most `limit` bytes and
-    MAX_BATCH_EVENTS events (events re-encoded as compact JSON)."""
-    return split_encoded((orjson.dumps(event) for event in events), where, limit)
-
-
-def split_encoded(
-    encoded: Iterable[bytes], where: str, limit: int = MAX_MESSAGE_BYTES
-) -> Iterator[bytes]:
-    """`split_batch` of events already encoded as compact JSON, one per item."""
-    chunk: list[bytes] = []
-    size = 2  # the brackets
-    for index, event in enumerate(encoded):
-        if len(event) + 2 > limit:
-            raise ProduceError(
-                f"{where}: event {index} is {len(event):,} bytes, over the "
-                f"{limit:,}-byte message limit; no split can carry it"
-            )
-        grown = size + len(event) + (1 if chunk else 0)
-        if chunk and (grown > limit or len(chunk) >= MAX_BATCH_EVENTS):
-            yield b"[" + b",".join(chunk) + b"]"
-            chunk, size = [], 2
-            grown = size + len(event)
-        chunk.append(event)
-        size = grown
-    if chunk:
-        yield b"[" + b",".join(chunk) + b"]"
 
 
 def messages_of_line(

@@ -2,7 +2,10 @@
 
 models ← sinks ← streams: no import runs back up. Inside streams, the engine knows
 nothing of scores, the API and the topology never reach the command line, and the
-worker never loads the backtest, the fitter or scikit-learn.
+worker never loads the backtest, the fitter or scikit-learn. The gateway is a
+service of its own: it uses models and streams' settings, topics and Kafka client,
+and nothing of the worker; only the command line starts it, and only the demo
+borrows its vendor signatures.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = ("models", "streams", "sinks", "bench", "tests")
+OURS = ("models", "streams", "sinks", "gateway", "bench", "tests")
 
 
 def _module_name(path: Path) -> str:
@@ -29,7 +32,7 @@ def _module_name(path: Path) -> str:
 def _modules() -> dict[str, Path]:
     return {
         _module_name(path): path
-        for package in ("models", "streams", "sinks")
+        for package in ("models", "streams", "sinks", "gateway")
         for path in sorted((ROOT / package).rglob("*.py"))
     }
 
@@ -74,9 +77,24 @@ COMMANDS = ("streams.cli", "streams.demo", "streams.backtest", "streams.fit", "s
 RULES = {
     "models imports nothing of ours outside models": (
         ("models",),
-        ("streams", "sinks", "bench", "tests"),
+        ("streams", "sinks", "gateway", "bench", "tests"),
     ),
-    "sinks imports only models": (("sinks",), ("streams", "bench", "tests")),
+    "sinks imports only models": (("sinks",), ("streams", "gateway", "bench", "tests")),
+    "gateway imports models and streams' settings, topics, Kafka client and GC pacing only": (
+        ("gateway",),
+        ("sinks", "bench", "tests", "streams.app", "streams.engine", "streams.topology",
+         "streams.api", *COMMANDS),
+    ),
+    "the worker's side never imports the gateway": (
+        ("models", "sinks", "streams.app", "streams.engine", "streams.topology", "streams.api",
+         "streams.backtest", "streams.fit", "streams.worker", *STREAMS_TOP),
+        ("gateway",),
+    ),
+    "the demo borrows only the gateway's signatures": (
+        ("streams.demo",),
+        ("gateway.server", "gateway.run", "gateway.kafka_link", "gateway.config",
+         "gateway.sources", "gateway.own_events", "gateway.messages"),
+    ),
     "streams.engine imports nothing of ours outside streams.engine": (
         ("streams.engine",),
         ("models", "sinks", "bench", "tests", *STREAMS_TOP, "streams.app", "streams.topology",
@@ -158,7 +176,7 @@ def test_the_worker_never_loads_the_commands_the_backtest_or_scikit_learn() -> N
 
 
 def test_every_source_folder_is_a_package_with_a_docstring() -> None:
-    for package in ("models", "streams", "sinks"):
+    for package in ("models", "streams", "sinks", "gateway"):
         for folder in [ROOT / package, *(ROOT / package).rglob("*/")]:
             if folder.name == "__pycache__" or not any(folder.glob("*.py")):
                 continue

@@ -7,8 +7,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from models.envelopes import EnvelopeError, split_batch
 from models.events import MAX_BATCH_EVENTS
-from streams.cli.produce import ProduceError, messages_of_line, read_messages, split_batch
+from streams.cli.produce import ProduceError, messages_of_line, read_messages
 
 
 def login(n: int, account: str = "acme", pad: int = 0) -> dict[str, object]:
@@ -51,7 +52,7 @@ def test_more_than_the_contract_s_events_per_batch_split_too() -> None:
 
 
 def test_an_event_larger_than_the_limit_is_a_clear_error() -> None:
-    with pytest.raises(ProduceError, match=r"f:3: event 1 is .* over the 1,000-byte"):
+    with pytest.raises(EnvelopeError, match=r"f:3: event 1 is .* over the 1,000-byte"):
         list(split_batch([login(0), login(1, pad=2000)], "f:3", limit=1000))
     with pytest.raises(ProduceError, match="f:4: event is"):
         list(messages_of_line(orjson.dumps(login(1, pad=2000)), "f:4", limit=1000))
