@@ -208,6 +208,7 @@ def _score(
     total_weight = stage.total_weight
     band = stage.bands.band(total)
     lifecycle = account_lifecycle(state, model.lifecycle)
+    activity = ctx.activity(state)  # counted already when engagement had logins
     # Validated from plain data: cheaper than building each Driver model first.
     return Health.model_validate(
         {
@@ -224,9 +225,15 @@ def _score(
             "last_event_at": state.last_event_at,
             "lifecycle": lifecycle,
             "contracts": known_contracts(state),
-            "experience": account_experience(state, ctx.today, model.windows),
+            "experience": account_experience(state, ctx.today, model.windows, activity),
             "growth": assess_growth(
-                state, ctx.now, model.growth, model.windows.sentiment, band, lifecycle.churned
+                state,
+                ctx.now,
+                model.growth,
+                model.windows.sentiment,
+                band,
+                lifecycle.churned,
+                activity,
             ),
         }
     )

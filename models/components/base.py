@@ -6,23 +6,38 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from models.activity import UserActivity, user_activity
 from models.model_config import HealthModel
 from models.model_parts import ComponentName, Factor
 from models.population import Population, Standing
+from models.state import AccountState
 
 DAY_SECONDS = 86_400
 
 
 @dataclass(slots=True)  # not frozen, like Signal: built for every score, never changed
 class Context:
-    """One evaluation: the model and `now` as epoch seconds and as a UTC day number,
-    and the population (with the account's segment) that percentile curves rank in."""
+    """One evaluation of one account: the model and `now` as epoch seconds and as a UTC
+    day number, and the population (with the account's segment) that percentile curves
+    rank in."""
 
     model: HealthModel
     now: int
     today: int
     population: Population | None = None
     segment: str | None = None
+    # The account's user activity, counted once by the first reader (`activity`).
+    counted: UserActivity | None = None
+
+    def activity(self, state: AccountState) -> UserActivity:
+        """The user activity of `state` in the model's windows ending today."""
+        counted = self.counted
+        if counted is None:
+            windows = self.model.windows
+            counted = self.counted = user_activity(
+                state, self.today, windows.recent, windows.baseline, self.model.growth.window_days
+            )
+        return counted
 
     def window_start(self, days: int) -> int:
         """Epoch second at which a window of `days` UTC days ending today begins."""

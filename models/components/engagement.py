@@ -73,11 +73,11 @@ def engagement_signals(state: AccountState, ctx: Context) -> list[Signal]:
         return []
     factors = ctx.model.components.engagement.factors
     recent, baseline = ctx.model.windows.recent, ctx.model.windows.baseline
-    counted = user_days(state.users, ctx.today, recent, baseline)
-    recent_dau = counted.recent / recent
-    baseline_dau = counted.baseline / baseline
+    counted = ctx.activity(state)
+    recent_dau = counted.recent_days / recent
+    baseline_dau = counted.baseline_days / baseline
     trend = recent_dau / baseline_dau if baseline_dau else 0.0
-    users = counted.monthly_users
+    users = counted.baseline_users
     stickiness = baseline_dau / users if users else 0.0
     idle_days = max(0.0, (ctx.now - state.last_login) / DAY_SECONDS)
 
@@ -103,9 +103,9 @@ def engagement_signals(state: AccountState, ctx: Context) -> list[Signal]:
             ENGAGEMENT,
             "activity",
             factors.activity,
-            counted.baseline,
+            counted.baseline_days,
             _activity_text,
-            (counted.baseline, baseline),
+            (counted.baseline_days, baseline),
         ),
         ctx.signal(
             ENGAGEMENT, "active_users", factors.active_users, users, _users_text, (users, baseline)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from models.activity import UserActivity, user_activity
 from models.experience.counts import NO_ROLE
 from models.model_config import Windows
 from models.state import DAY_SECONDS, AccountState
@@ -27,7 +28,6 @@ from models.state_records import (
     T_EFFORT_AT,
     T_FIRST_REPLY,
     T_OPENED,
-    U_ROLE,
 )
 
 # The persona of each role code + 1: no_role first (code NONE, -1), then the roles.
@@ -36,34 +36,25 @@ _PERSONAS = (NO_ROLE, *ROLES)
 _LISTED = (*range(1, len(_PERSONAS)), 0)
 
 
-def account_experience(state: AccountState, today: int, windows: Windows) -> dict[str, Any]:
-    """The counts of `models.experience.counts.Experience`, as plain data."""
-    # Per role code + 1: [promoters, passives, detractors, active users]. Scoring runs this
-    # for every evaluation, so the loops stay flat.
-    counts = [[0, 0, 0, 0] for _ in _PERSONAS]
+def account_experience(
+    state: AccountState, today: int, windows: Windows, activity: UserActivity | None = None
+) -> dict[str, Any]:
+    """The counts of `models.experience.counts.Experience`, as plain data.
+
+    `activity` is the state's user activity as of `today` in these windows, when the
+    caller counted it already (models.activity).
+    """
+    # Per role code + 1: [promoters, passives, detractors]. Scoring runs this for every
+    # evaluation, so the loops stay flat.
+    counts = [[0, 0, 0] for _ in _PERSONAS]
     nps_start = (today - windows.sentiment + 1) * DAY_SECONDS
     for record in state.respondents.values():
         if record[R_AT] >= nps_start:
             score = record[R_SCORE]
             counts[record[R_ROLE] + 1][0 if score >= 9 else 1 if score >= 7 else 2] += 1
-
-    window = windows.baseline
-    in_window = (1 << window) - 1
-    roles = state.user_roles
-    users = user_days = 0
-    for user_id, (last, mask) in state.users.items():
-        offset = today - last  # bit k of mask is day `last - k`
-        if offset >= window:
-            continue
-        if offset < 0:  # active "after today" (a clock ahead of ours): not counted
-            days = ((mask >> -offset) & in_window).bit_count()
-        else:
-            days = (mask & (in_window >> offset)).bit_count()
-        if days:
-            users += 1
-            user_days += days
-            role = roles.get(user_id)
-            counts[role[U_ROLE] + 1 if role is not None else 0][3] += 1
+    if activity is None:
+        activity = user_activity(state, today, windows.recent, windows.baseline, 0)
+    active_by_role = activity.baseline_by_role
 
     return {
         "personas": {
@@ -73,13 +64,17 @@ def account_experience(state: AccountState, today: int, windows: Windows) -> dic
                 "detractors": detractors,
                 "active_users": active,
             }
-            for persona, (promoters, passives, detractors, active) in (
-                (_PERSONAS[i], counts[i]) for i in _LISTED
+            for persona, (promoters, passives, detractors), active in (
+                (_PERSONAS[i], counts[i], active_by_role[i]) for i in _LISTED
             )
             if promoters or passives or detractors or active
         },
         **_support_counts(state, (today - windows.support + 1) * DAY_SECONDS),
-        "activity": {"users": users, "user_days": user_days, "days": window},
+        "activity": {
+            "users": activity.baseline_users,
+            "user_days": activity.baseline_days,
+            "days": windows.baseline,
+        },
     }
 
 

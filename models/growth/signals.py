@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from models.activity import UserActivity
 from models.components.base import DAY_SECONDS, plural, role_words
 from models.components.commercial import next_renewal_day, profile_renewal_day
 from models.growth.settings import GrowthSettings
@@ -70,15 +71,21 @@ def assess_growth(
     sentiment_days: int,
     band: Band,
     churned: bool,
+    activity: UserActivity | None = None,
 ) -> dict[str, Any]:
     """The account's `Growth` as plain data, as of epoch second `now` (pure).
 
     NPS answers count over the last `sentiment_days` days (the model's sentiment window).
+    `activity` is the state's user activity as of today with `settings.window_days` as
+    its growth window, when the caller counted it already (models.activity).
     """
     today = now // DAY_SECONDS
     window = settings.window_days
     signals = settings.signals
-    recent, earlier = active_users(state.users, today, window)
+    if activity is None:
+        recent, earlier = active_users(state.users, today, window)
+    else:
+        recent, earlier = activity.growth_recent, activity.growth_earlier
     held: list[tuple[str, str]] = []  # (signal, its sentence), in the model file's order
     rise = signals.users_rising
     if earlier and recent - earlier >= rise.min_added and recent >= earlier * (1 + rise.min_rise):
