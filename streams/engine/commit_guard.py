@@ -43,6 +43,9 @@ class CommitGuard:
         # Per partition, the position it was fetched again from because its
         # first delivery started past it.
         self.verified: dict[TP, int] = {}
+        # The last offset committed per partition: everything below it is done,
+        # so no base goes below it.
+        self.done: dict[TP, int] = {}
 
     def delivered(self, tp: TP, offset: int) -> bool:
         """`offset` is the first of a delivery of `tp`'s messages, in offset order:
@@ -53,14 +56,18 @@ class CommitGuard:
             at = self.positioned.pop(tp)
             if at is not None and offset > at and self.verified.get(tp) != at:
                 self.verified[tp] = at
-                self.base[tp] = at
+                self.base[tp] = max(at, self.done.get(tp, at))
                 self.dropped(tp, at)
                 self.positioned[tp] = at  # the next delivery is the first again
                 return False
             self.verified.pop(tp, None)
-            self.base[tp] = offset
+            # A seek back to messages dropped earlier can start below an offset
+            # committed since (their later copies were processed meanwhile):
+            # what lies below the commit is done, and holding the base there
+            # would refuse every later commit.
+            self.base[tp] = max(offset, self.done.get(tp, offset))
         elif tp not in self.base:
-            self.base[tp] = offset
+            self.base[tp] = max(offset, self.done.get(tp, offset))
         return True
 
     def repositioned(self, offsets: Mapping[TP, int | None]) -> None:
@@ -84,3 +91,4 @@ class CommitGuard:
     def committed(self, tp: TP, offset: int) -> None:
         """`offset` (the next one to read) is committed: nothing below it is outstanding."""
         self.base[tp] = offset
+        self.done[tp] = offset

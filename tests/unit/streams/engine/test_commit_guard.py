@@ -294,6 +294,25 @@ async def test_a_gap_at_the_head_of_a_compacted_partition_is_committed_past_afte
     assert await worker.commit() == {LOGINS: 41}
 
 
+async def test_a_seek_back_to_dropped_messages_below_a_later_commit_holds_no_commit_back() -> None:
+    """Seen in make two-worker-chaos: offsets 557-600 were dropped, then fetched
+    and processed again while the fetch loop sought back to 557; 601 was
+    committed; the seek back's delivery from 557 then set the base to 557, and
+    every later commit (acked runs start at 601) was refused: a stall."""
+    worker = Worker()
+    worker.flowing = True
+    consumer = worker.consumer
+    await worker.fetch(0, 556)
+    consumer.guard.dropped(LOGINS, 557)  # a delivery of 557-600 was dropped...
+    await worker.fetch(557, 600, loop=False)  # ...and fetched again before the seek back
+    await consumer._fetch_dropped_again()  # sought back to 557 all the same
+    assert worker.sought[-1] == (LOGINS, 557)
+    consumer.guard.refetch.clear()
+    assert await worker.commit() == {LOGINS: 601}
+    await worker.fetch(557, 628, loop=False)  # the seek back's delivery
+    assert await worker.commit() == {LOGINS: 629}, "commits go on past 601"
+
+
 def test_the_base_follows_commits_and_positions() -> None:
     guard = CommitGuard()
     guard.delivered(LOGINS, 10)
