@@ -61,7 +61,7 @@ SIZES: dict[str, dict[str, Any]] = {
     # Distinct requests of each shape (sent round-robin), rounds of gateway and
     # ceiling, and each turn's warm-up and measured window in seconds.
     "full": {"batches": 300, "singles": 3_000, "rounds": 3, "warmup": 1.5, "seconds": 5.0},
-    "smoke": {"batches": 10, "singles": 100, "rounds": 1, "warmup": 0.2, "seconds": 0.5},
+    "smoke": {"batches": 10, "singles": 100, "rounds": 1, "warmup": 1.0, "seconds": 1.5},
 }
 SHAPES = ("segment_batch", "segment_single", "own_event")
 # Connections kept busy: enough that the producer's 20 ms linger does not bound
@@ -252,9 +252,9 @@ def measure(bootstrap: str, topics: str, workdir: Path, sizes: dict[str, Any]) -
             log(
                 f"  {figures['gateway']['requests_per_second']:,.0f} / "
                 f"{figures['ceiling']['requests_per_second']:,.0f} requests/s, "
-                f"ratio {figures['ratio']:.2f} (per round "
-                + ", ".join(f"{r:.2f}" for r in figures["round_ratios"])
-                + f"); CPU per request ratio {figures['cpu_ratio']:.2f}"
+                f"ratio {_show(figures['ratio'])} (per round "
+                + ", ".join(_show(r) for r in figures["round_ratios"])
+                + f"); CPU per request ratio {_show(figures['cpu_ratio'])}"
             )
     finally:
         for server in (gateway, ceiling):
@@ -289,17 +289,28 @@ def compare(
     }
     for name, measured in windows.items():
         figures[name] = _totals(measured)
-    figures["ratio"] = (
-        figures["gateway"]["requests_per_second"] / figures["ceiling"]["requests_per_second"]
+    figures["ratio"] = _ratio(
+        figures["gateway"]["requests_per_second"], figures["ceiling"]["requests_per_second"]
     )
     figures["round_ratios"] = [
-        g.requests / c.requests for g, c in zip(windows["gateway"], windows["ceiling"], strict=True)
+        _ratio(g.requests, c.requests)
+        for g, c in zip(windows["gateway"], windows["ceiling"], strict=True)
     ]
-    figures["cpu_ratio"] = (
-        figures["ceiling"]["cpu_seconds_per_request"]
-        / figures["gateway"]["cpu_seconds_per_request"]
+    # The clock's resolution can leave a tiny (--smoke) run with no CPU seen.
+    figures["cpu_ratio"] = _ratio(
+        figures["ceiling"]["cpu_seconds_per_request"],
+        figures["gateway"]["cpu_seconds_per_request"],
     )
     return figures
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    """part / whole, or None when there is nothing to divide by."""
+    return part / whole if whole else None
+
+
+def _show(ratio: float | None) -> str:
+    return "n/a" if ratio is None else f"{ratio:.2f}"
 
 
 def _totals(windows: list[Window]) -> dict[str, float]:
@@ -336,7 +347,7 @@ def table(results: dict[str, Any]) -> list[tuple[str, str]]:
                 f"{g['events_per_second']:,.0f} / {c['events_per_second']:,.0f}",
             )
         )
-        rows.append((f"gateway {shape} / ceiling", f"{r['ratio']:.2f}"))
+        rows.append((f"gateway {shape} / ceiling", _show(r["ratio"])))
     return rows
 
 

@@ -99,7 +99,8 @@ def assert_gateway_figures(figures: dict[str, Any]) -> None:
             assert measured["events_per_second"] == pytest.approx(
                 measured["requests_per_second"] * events
             ), (shape, server)
-            assert measured["cpu_seconds_per_request"] > 0, (shape, server)
+            # A smoke run can use less CPU than the clock's tick: 0 is possible.
+            assert measured["cpu_seconds_per_request"] >= 0, (shape, server)
         assert figures[shape]["ratio"] > 0, shape
 
 
