@@ -41,7 +41,7 @@ from typing import Any
 import httpx
 from aiokafka.partitioner import murmur2
 
-from bench.worker_process import BenchWorker
+from bench.worker_process import BenchWorker, isolated_env
 from models.model_config import load_model
 from tests.support.cluster import send_traffic
 from tests.support.truth import (
@@ -106,14 +106,7 @@ def repartitioned(worker: BenchWorker) -> float:
 async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     bootstrap = os.environ.get("HS_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     prefix = f"mix{uuid.uuid4().hex[:8]}."
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HS_")}
-    env.update(
-        HS_KAFKA_BOOTSTRAP=bootstrap,
-        HS_TOPIC_PREFIX=prefix,
-        HS_APP_ID=prefix.rstrip(".") + "-app",
-        HS_PARTITIONS=str(args.partitions),
-        HS_LOG_LEVEL="WARNING",
-    )
+    env = isolated_env(bootstrap, prefix, args.partitions, "WARNING")
     if os.environ.get("HS_PG_DSN"):  # a worker answers for another's accounts from PostgreSQL
         env["HS_PG_DSN"] = os.environ["HS_PG_DSN"]
     workers = [

@@ -61,7 +61,7 @@ from aiokafka.errors import KafkaError
 
 from bench.group_watch import GroupState, GroupWatch
 from bench.kafka_io import drop_topics, load
-from bench.worker_process import BenchWorker, free_port
+from bench.worker_process import BenchWorker, free_port, isolated_env
 from bench.worker_views import (
     fetch_watch_reports,
     member_of,
@@ -237,14 +237,7 @@ async def observe(run: Run, watch: GroupWatch, args: argparse.Namespace) -> None
 async def one_run(number: int, bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="hs-chaos-"))
     prefix = f"chaos{uuid.uuid4().hex[:8]}."
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HS_")}
-    env.update(
-        HS_KAFKA_BOOTSTRAP=bootstrap,
-        HS_TOPIC_PREFIX=prefix,
-        HS_APP_ID=prefix.rstrip(".") + "-app",
-        HS_PARTITIONS=str(args.partitions),
-        HS_LOG_LEVEL="INFO",
-    )
+    env = isolated_env(bootstrap, prefix, args.partitions, "INFO")
     ports = (
         [free_port(), free_port()]
         if args.first_port is None

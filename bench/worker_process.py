@@ -23,6 +23,20 @@ def free_port() -> int:
         return port
 
 
+def isolated_env(bootstrap: str, prefix: str, partitions: int, log_level: str) -> dict[str, str]:
+    """This process's environment without any HS_ setting, plus a run of its own:
+    topics under `prefix`, the consumer group `<prefix>-app`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HS_")}
+    env.update(
+        HS_KAFKA_BOOTSTRAP=bootstrap,
+        HS_TOPIC_PREFIX=prefix,
+        HS_APP_ID=prefix.rstrip(".") + "-app",
+        HS_PARTITIONS=str(partitions),
+        HS_LOG_LEVEL=log_level,
+    )
+    return env
+
+
 @dataclass
 class BenchWorker:
     env: dict[str, str]
