@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from typing import Any
 
 from aiokafka.errors import IllegalStateError
@@ -116,7 +116,18 @@ class BulkDeliveryConsumer(ConsumerInternals):
 
     async def seek(self, partition: TP, offset: int) -> None:
         await super().seek(partition, offset)
+        self.forget_gaps_from(partition, offset)
         self.guard.repositioned({partition: offset})
+
+    def forget_gaps_from(self, tp: TP, offset: int | None) -> None:
+        """The partition is read again from `offset`: forget the gaps noted past it.
+        Faust counts every gap below its highest acked offset as done, and
+        never clears one: a gap noted before a seek back would let a commit
+        pass the messages fetched again there, processed or not. Real gaps are
+        noted again as the partition is read."""
+        gaps = self.gaps.get(tp)
+        if gaps and offset is not None:
+            gaps.chop(offset, max(offset, gaps.end()) + 1)
 
     async def perform_seek(self) -> None:
         """Seek every partition to its committed offset, as Faust does, and
@@ -144,6 +155,8 @@ class BulkDeliveryConsumer(ConsumerInternals):
             acks_enabled_for = self.app.topics.acks_enabled_for
             committed = self.committed_offsets
             # Faust sought each partition with a committed offset there.
+            for tp in assigned:
+                self.forget_gaps_from(tp, committed.get(tp))
             self.guard.repositioned({tp: committed.get(tp) for tp in assigned})
             never = [tp for tp in assigned if acks_enabled_for(tp.topic) and not committed.get(tp)]
             if never:
@@ -257,7 +270,7 @@ class BulkDeliveryConsumer(ConsumerInternals):
 
     async def getmany_by_partition(
         self, wait_seconds: float
-    ) -> AsyncIterator[tuple[TP, list[Message]]]:
+    ) -> AsyncGenerator[tuple[TP, list[Message]], None]:
         """One fetch, a partition's messages at a time.
 
         `Consumer.getmany` yields message by message, taking the partitions in
@@ -280,15 +293,27 @@ class BulkDeliveryConsumer(ConsumerInternals):
         generation_id = app.consumer_generation_id
         to_message = self.to_message
         buffered = self.buffered_partitions
-        for tp, tp_records in records.items():
-            if not self.flow_active or app.consumer_generation_id != generation_id:
-                self._drop_records({tp: tp_records})  # and the partitions after it
-                continue
-            if active_partitions is None or tp in active_partitions or tp in buffered:
-                app.monitor.track_tp_end_offset(tp, self.highwater(tp))
-                yield tp, [to_message(tp, record) for record in tp_records]
-            else:
-                self._drop_records({tp: tp_records})
+        # The partitions not yet handed on: if the delivery is abandoned (the
+        # flow stops for a rebalance) and closes this, they are fetched again.
+        untaken = dict(records)
+        try:
+            for tp, tp_records in records.items():
+                del untaken[tp]
+                if not self.flow_active or app.consumer_generation_id != generation_id:
+                    self._drop_records({tp: tp_records})  # and the partitions after it
+                    continue
+                if active_partitions is None or tp in active_partitions or tp in buffered:
+                    app.monitor.track_tp_end_offset(tp, self.highwater(tp))
+                    yield tp, [to_message(tp, record) for record in tp_records]
+                else:
+                    self._drop_records({tp: tp_records})
+        finally:
+            if untaken:
+                log.info(
+                    "delivery abandoned: %d fetched partitions not handed over, to fetch again",
+                    len(untaken),
+                )
+                self._drop_records(untaken)
 
     def _drop_records(self, records: Any) -> None:
         """Fetched records that are not delivered: to be fetched again."""
@@ -297,54 +322,85 @@ class BulkDeliveryConsumer(ConsumerInternals):
             if tp_records and acks_enabled_for(tp.topic):
                 self.guard.dropped(tp, min(record.offset for record in tp_records))
 
-    async def _deliver(self, fetched: AsyncIterator[tuple[TP, list[Message]]]) -> None:
-        """Deliver one fetch: bulk topics as lists, the rest message by message."""
+    async def _deliver(self, fetched: AsyncGenerator[tuple[TP, list[Message]], None]) -> None:
+        """Deliver one fetch: bulk topics as lists, the rest message by message.
+
+        Abandoned part way (the flow stops for a rebalance, which cancels this),
+        what was not handed over yet is noted as dropped, to be fetched again
+        before its partition commits past it. Unnoted, a later delivery of
+        the partition starts past it, Faust notes the skipped offsets as a
+        gap, and counts them done: they would be committed unprocessed.
+        """
         callback = self.callback
         read_offsets = self.read_offsets
         acks_enabled_for = self.app.topics.acks_enabled_for
         bulk_topics, handler = self.bulk.topics, self.bulk.handler
         guard = self.guard
         bulk: list[Message] = []
-        async for tp, messages in fetched:
-            gaps_count = acks_enabled_for(tp.topic)
-            in_bulk = handler is not None and tp.topic in bulk_topics
-            if self.commit_every is not None and self.n_acked >= self.commit_every:
-                self.n_acked = 0
-                await self.commit()
-            read = read_offsets[tp]
-            if gaps_count:
-                first = next((m.offset for m in messages if read is None or m.offset >= read), None)
-                if first is not None and not guard.delivered(tp, first):
-                    log.info(
-                        "%s[%d]: delivery starts at %d, past where it was positioned; "
-                        "fetching it again from %d",
-                        tp.topic,
-                        tp.partition,
-                        first,
-                        guard.refetch[tp],
+        # The partition under way: current[untouched:] is neither handed over nor in `bulk`.
+        current: list[Message] = []
+        untouched = 0
+        try:
+            async for tp, messages in fetched:
+                current, untouched = messages, 0
+                gaps_count = acks_enabled_for(tp.topic)
+                in_bulk = handler is not None and tp.topic in bulk_topics
+                if self.commit_every is not None and self.n_acked >= self.commit_every:
+                    self.n_acked = 0
+                    await self.commit()
+                read = read_offsets[tp]
+                if gaps_count:
+                    first = next(
+                        (m.offset for m in messages if read is None or m.offset >= read), None
                     )
-                    continue  # nothing of it delivered: the fetch loop seeks back first
-            since_yield = 0
-            for message in messages:
-                offset = message.offset
-                if read is not None and offset < read:
-                    continue  # already delivered before a seek back
-                # Not `if read`: after offset 0, a gap is a gap too.
-                if read is not None and offset - read > 1 and gaps_count:
-                    await self.add_gap(tp, read + 1, offset)
-                if in_bulk:
-                    bulk.append(message)
-                    if len(bulk) >= BULK_SLICE:
-                        read_offsets[tp] = offset
-                        await handler(bulk)  # type: ignore[misc]
-                        bulk = []
-                else:
-                    await callback(message)
-                    since_yield += 1
-                    if since_yield > YIELD_EVERY:
-                        await asyncio.sleep(0)
-                        since_yield = 0
-                read = read_offsets[tp] = offset
-            await asyncio.sleep(0)
-        if bulk and handler is not None:
-            await handler(bulk)
+                    if first is not None and not guard.delivered(tp, first):
+                        log.info(
+                            "%s[%d]: delivery starts at %d, past where it was positioned; "
+                            "fetching it again from %d",
+                            tp.topic,
+                            tp.partition,
+                            first,
+                            guard.refetch[tp],
+                        )
+                        continue  # nothing of it delivered: the fetch loop seeks back first
+                since_yield = 0
+                for index, message in enumerate(messages):
+                    offset = message.offset
+                    if read is not None and offset < read:
+                        untouched = index + 1
+                        continue  # already delivered before a seek back
+                    # Not `if read`: after offset 0, a gap is a gap too.
+                    if read is not None and offset - read > 1 and gaps_count:
+                        await self.add_gap(tp, read + 1, offset)
+                    if in_bulk:
+                        bulk.append(message)
+                        untouched = index + 1
+                        if len(bulk) >= BULK_SLICE:
+                            read_offsets[tp] = offset
+                            await handler(bulk)  # type: ignore[misc]
+                            bulk = []
+                    else:
+                        await callback(message)
+                        untouched = index + 1
+                        since_yield += 1
+                        if since_yield > YIELD_EVERY:
+                            await asyncio.sleep(0)
+                            since_yield = 0
+                    read = read_offsets[tp] = offset
+                current = []
+                await asyncio.sleep(0)
+            if bulk and handler is not None:
+                await handler(bulk)
+                bulk = []
+        except BaseException:
+            undelivered = [*bulk, *current[untouched:]]
+            if undelivered:
+                log.info(
+                    "delivery abandoned: %d fetched messages not handed over, to fetch again",
+                    len(undelivered),
+                )
+            self.fetch_again(undelivered)
+            raise
+        finally:
+            # Closing the fetch notes its partitions not handed on yet as dropped.
+            await fetched.aclose()

@@ -42,7 +42,11 @@ class WorkerProcess:
 
     def start(self, timeout: float = 90.0) -> WorkerProcess:
         self.launch()
-        self.wait_ready(timeout)
+        try:
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop()  # a fixture that fails to start has no teardown to stop it
+            raise
         return self
 
     def launch(self) -> None:

@@ -223,11 +223,32 @@ async def test_a_fetch_is_taken_a_partition_at_a_time_from_the_active_ones_only(
     }
     end_offsets: list[tuple[TP, int]] = []
 
-    async def wait_next_records(wait_seconds: float) -> tuple[Any, set[TP]]:
-        return records, {logins0, logins1}
-
     dropped: list[tuple[TP, list[int]]] = []
-    fetching = SimpleNamespace(
+    fetching = fetching_consumer(records, {logins0, logins1}, dropped, end_offsets)
+    got = [
+        (tp, [m.offset for m in fetched])
+        async for tp, fetched in BulkDeliveryConsumer.getmany_by_partition(fetching, 1.0)  # type: ignore[arg-type]
+    ]
+    assert got == [(logins0, [0, 1, 2]), (logins1, [5])], "a partition not active is left out"
+    assert dropped == [(paused, [0])], "and fetched again later"
+    assert end_offsets == [(logins0, 3), (logins1, 6)], "each partition's end offset, once"
+
+
+def fetching_consumer(
+    records: dict[TP, list[Any]],
+    active: set[TP] | None,
+    dropped: list[tuple[TP, list[int]]],
+    end_offsets: list[tuple[TP, int]] | None = None,
+) -> Any:
+    """What `getmany_by_partition` reads of its consumer, fetching `records`
+    with `active` partitions; the records it drops are noted in `dropped`."""
+
+    ends = [] if end_offsets is None else end_offsets
+
+    async def wait_next_records(wait_seconds: float) -> tuple[Any, set[TP] | None]:
+        return records, active
+
+    return SimpleNamespace(
         _drop_records=lambda records: dropped.extend(
             (tp, [r.offset for r in rs]) for tp, rs in records.items()
         ),
@@ -236,21 +257,14 @@ async def test_a_fetch_is_taken_a_partition_at_a_time_from_the_active_ones_only(
         flow_active=True,
         buffered_partitions=set(),
         to_message=lambda tp, record: message(tp.topic, tp.partition, record.offset),
-        highwater=lambda tp: {logins0: 3, logins1: 6}[tp],
+        highwater=lambda tp: max(record.offset for record in records[tp]) + 1,
         app=SimpleNamespace(
             consumer_generation_id=GENERATION,
             monitor=SimpleNamespace(
-                track_tp_end_offset=lambda tp, offset: end_offsets.append((tp, offset))
+                track_tp_end_offset=lambda tp, offset: ends.append((tp, offset))
             ),
         ),
     )
-    got = [
-        (tp, [m.offset for m in fetched])
-        async for tp, fetched in BulkDeliveryConsumer.getmany_by_partition(fetching, 1.0)  # type: ignore[arg-type]
-    ]
-    assert got == [(logins0, [0, 1, 2]), (logins1, [5])], "a partition not active is left out"
-    assert dropped == [(paused, [0])], "and fetched again later"
-    assert end_offsets == [(logins0, 3), (logins1, 6)], "each partition's end offset, once"
 
 
 def committing_consumer(before_commit: Any) -> tuple[Any, list[dict[TP, int]]]:

@@ -1,0 +1,105 @@
+"""A fetch abandoned part way (the flow stops for a rebalance) is fetched again,
+and nothing of it is committed unprocessed meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from faust.types import TP
+from intervaltree import IntervalTree
+
+from streams.engine.bulk_consumer import BULK_SLICE, BulkDeliveryConsumer
+from tests.unit.streams.engine.test_bulk_delivery import (
+    ack,
+    committing_consumer,
+    consumer,
+    fetch,
+    fetching_consumer,
+    message,
+)
+
+LOGINS0, LOGINS1 = TP("logins", 0), TP("logins", 1)
+
+
+async def abandon(instance: Any, delivery: Any, started: asyncio.Event) -> None:
+    """Run `delivery` until the handler is busy with it, then cancel it, as
+    `wait_first` does when the flow is suspended."""
+    task = asyncio.ensure_future(delivery)
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_a_slice_being_handed_over_and_the_rest_of_its_partition_are_fetched_again() -> None:
+    instance, _, _ = consumer({"logins"}, {})
+    started = asyncio.Event()
+
+    async def busy_handler(messages: list[Any]) -> None:
+        started.set()
+        await asyncio.Event().wait()  # the channel is full; the flow stops meanwhile
+
+    instance.bulk.handler = busy_handler
+    logins = [message("logins", 0, offset) for offset in range(100, 100 + BULK_SLICE + 10)]
+    await abandon(instance, instance._deliver(fetch(*logins)), started)
+    assert instance.guard.refetch == {LOGINS0: 100}
+    assert instance.read_offsets[LOGINS0] == 100 + BULK_SLICE - 1, "the read offset moved on"
+    assert not instance.guard.allows(LOGINS0, 100), "nothing commits before it is fetched again"
+
+
+async def test_a_message_delivered_one_by_one_when_abandoned_is_fetched_again() -> None:
+    instance, _, one_by_one = consumer(set(), {})
+    started = asyncio.Event()
+    callback = instance.callback
+
+    async def stuck_at_the_third(each: Any) -> None:
+        if each.offset == 2:
+            started.set()
+            await asyncio.Event().wait()
+        await callback(each)
+
+    instance.callback = stuck_at_the_third
+    tickets = [message("tickets", 1, offset) for offset in range(5)]
+    await abandon(instance, instance._deliver(fetch(*tickets)), started)
+    assert [each.offset for each in one_by_one] == [0, 1]
+    assert instance.guard.refetch == {TP("tickets", 1): 2}
+
+
+async def test_partitions_of_an_abandoned_fetch_not_yet_taken_are_fetched_again() -> None:
+    records = {
+        LOGINS0: [SimpleNamespace(offset=offset) for offset in range(3)],
+        LOGINS1: [SimpleNamespace(offset=offset) for offset in range(40, 45)],
+    }
+
+    dropped: list[tuple[TP, list[int]]] = []
+    fetching = fetching_consumer(records, None, dropped)
+    fetched = BulkDeliveryConsumer.getmany_by_partition(fetching, 1.0)  # type: ignore[arg-type]
+    tp, first = await anext(fetched)
+    assert tp == LOGINS0 and [each.offset for each in first] == [0, 1, 2]
+    await fetched.aclose()  # the delivery was abandoned while it held logins[0]
+    assert dropped == [(LOGINS1, [40, 41, 42, 43, 44])]
+
+
+async def test_a_gap_noted_before_a_seek_back_does_not_commit_the_messages_it_covers() -> None:
+    async def no_rows() -> None:
+        pass
+
+    instance, committed = committing_consumer(no_rows)
+    # Offsets 10-20 were skipped once (a fetch delivered past them); the
+    # partition is then sought back to 10 and reads them again.
+    instance.gaps[LOGINS0] = IntervalTree.from_tuples([(10, 21)])
+    instance.forget_gaps_from(LOGINS0, 10)
+    for offset in [*range(10), *range(21, 30)]:
+        ack(instance, LOGINS0, offset)  # 10-20 fetched again, not processed yet
+    assert await instance.force_commit()
+    assert committed == [{LOGINS0: 10}], "the commit stops where processing stopped"
+
+
+async def test_gaps_below_the_offset_sought_to_still_count() -> None:
+    instance, _ = committing_consumer(None)
+    instance.gaps[LOGINS0] = IntervalTree.from_tuples([(3, 5), (10, 21)])
+    instance.forget_gaps_from(LOGINS0, 15)
+    assert sorted((gap.begin, gap.end) for gap in instance.gaps[LOGINS0]) == [(3, 5), (10, 15)]
