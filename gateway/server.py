@@ -106,6 +106,10 @@ class Gateway:
         self._mappers: dict[str, Callable[[object, datetime], Mapped | Prepared]] = {
             name: getattr(source, "map_encoded", source.map) for name, source in sources.items()
         }
+        # And straight from the body's bytes, where a source can (None: parse it).
+        self._body_mappers: dict[str, Callable[[bytes, datetime], Prepared | None]] = {
+            name: source.map_body for name, source in sources.items() if hasattr(source, "map_body")
+        }
         metrics.kafka_up.set_function(lambda: 0.0 if link.unready_reason() else 1.0)
 
     def app(self) -> web.Application:
@@ -238,7 +242,11 @@ class Gateway:
         check_content_type(request.headers)
         body = await read_body(request, self.options.max_body_bytes)
         source.verify(request.headers, body, self.clock())
-        mapped = self._mappers[name](parse_json(body), datetime.now(UTC))
+        now = datetime.now(UTC)
+        map_body = self._body_mappers.get(name)
+        mapped: Mapped | Prepared | None = None if map_body is None else map_body(body, now)
+        if mapped is None:
+            mapped = self._mappers[name](parse_json(body), now)
         return await self._deliver(name, deliver_events(mapped.events, mapped.ignored))
 
     async def _own_events(self, request: web.Request) -> web.StreamResponse:

@@ -50,6 +50,7 @@ from gateway.sources.common import (
     role_of,
     timestamp,
 )
+from gateway.sources.segment_body import SegmentBodies
 from gateway.sources.segment_fast import FastLogins
 from models.events import MAX_BATCH_EVENTS, AccountProfile, LoginEvent, Role
 
@@ -133,6 +134,16 @@ class SegmentSource:
             self._events,
             config.pages,
         )
+        ignored_kinds = IGNORED_CALLS | ({"identify"} if config.identify == "ignore" else set())
+        self._bodies = SegmentBodies.build(
+            self._fast,
+            accounts.paths,
+            accounts.table,
+            config.role_path,
+            self._events,
+            config.pages,
+            frozenset(ignored_kinds),
+        )
 
     @property
     def name(self) -> str:
@@ -171,6 +182,11 @@ class SegmentSource:
             else:
                 events.append(outgoing)
         return Prepared(events, ignored)
+
+    def map_body(self, body: bytes, received_at: datetime) -> Prepared | None:
+        """`map_encoded` of the parsed body, straight from its bytes, for the bodies the
+        body path is sure of (gateway.sources.segment_body); None for the others."""
+        return None if self._bodies is None else self._bodies.map(body)
 
     def _calls(self, document: object) -> tuple[list[object], bool]:
         """The calls of a body, and whether it is a batch."""

@@ -77,32 +77,45 @@ class FastLogins:
             feature = call.get("name") or _at(call, _PAGE_NAME)
         else:
             return None
-        user = call.get("userId")
-        message = call.get("messageId")
-        moment = call.get("timestamp")
+        context = self._context
+        if context is not None:  # the account in a field of an object, as by default
+            node = call.get(context[0])
+            if type(node) is not dict:
+                return None
+            account = plain_account(node.get(context[1]))
+        else:
+            node = None
+            account = self._account(call)
+        if account is None:
+            return None
+        return self.login(
+            kind,
+            feature,
+            call.get("userId"),
+            call.get("messageId"),
+            call.get("timestamp"),
+            account,
+            self._call_role(call, node),
+        )
+
+    def login(
+        self,
+        kind: str,
+        feature: object,
+        user: object,
+        message: object,
+        moment: object,
+        account: str,
+        role: str | None,
+    ) -> Encoded | None:
+        """The login of a track or page call whose account and role (its value) are
+        known already, encoded; None where the source's own code is to decide."""
         if type(user) is not str or type(message) is not str or type(moment) is not str:
             return None
         user = user.strip()
         message = message.strip()
         if not user or len(user) > MAX_ID or not message:
             return None
-        context = self._context
-        if context is not None:  # the account in a field of an object, as by default
-            node = call.get(context[0])
-            if type(node) is not dict:
-                return None
-            value = node.get(context[1])
-            if type(value) is not str:
-                return None
-            account = value.strip()  # no table: the text itself
-            if not account or len(account) > MAX_ID:
-                return None
-        else:
-            node = None
-            other = self._account(call)
-            if other is None:
-                return None
-            account = other
         moment = moment.strip()
         if not moment:
             return None
@@ -123,30 +136,8 @@ class FastLogins:
             "occurred_at": occurred_at,
             "user_id": user,
         }
-        path = self._role_steps
-        if path is not None:
-            steps = path
-            # The role's path walked through objects (from the account's object when
-            # the two paths begin alike); anything else crossed: the source's own way.
-            found: object = call
-            if node is not None and self._role_in_context:
-                found, steps = node, steps[1:]
-            for step in steps:
-                if type(found) is not dict:
-                    break
-                found = found.get(step)
-            else:
-                if type(found) is str and found:  # sources.common.first_at skips ""
-                    role = self._role_cache.get(found, _MISSING)
-                    if role is _MISSING:
-                        role = self._role(call, path)
-                    if role is not None:
-                        fields["role"] = role
-                found = None
-            if found is not None:
-                role = self._role(call, path)
-                if role is not None:
-                    fields["role"] = role
+        if role is not None:
+            fields["role"] = role
         if type(feature) is str:
             feature = feature.strip()
             if feature:
@@ -158,6 +149,38 @@ class FastLogins:
         except orjson.JSONEncodeError:  # text the model refuses (lone surrogates)
             return None
         return Encoded("logins", account, value)
+
+    def named_role(self, value: object) -> str | None:
+        """The value of the role `value` (read at the role path) names, as the source reads it."""
+        if type(value) is not str or value == "":  # sources.common.first_at skips ""
+            return None
+        role = self._role_cache.get(value, _MISSING)
+        if role is _MISSING:
+            named = role_of(value, self._roles)
+            role = None if named is None else named.value
+            if len(self._role_cache) < _ROLE_CACHE_SIZE:
+                self._role_cache[value] = role
+        return role  # type: ignore[return-value]
+
+    def _call_role(self, call: dict[str, object], node: dict[str, object] | None) -> str | None:
+        steps = self._role_steps
+        if steps is None:
+            return None
+        # The role's path walked through objects (from the account's object when
+        # the two paths begin alike); anything else crossed: the general reading,
+        # which indexes lists.
+        found: object = call
+        if node is not None and self._role_in_context:
+            found, steps = node, steps[1:]
+        for step in steps:
+            if type(found) is not dict:
+                break
+            found = found.get(step)
+        else:
+            return self.named_role(found)
+        if found is None:
+            return None
+        return self.named_role(at_path(call, ".".join(self._role_steps or ())))
 
     def _account(self, call: dict[str, object]) -> str | None:
         """The call's account id where it is plain text at the first path with a value
@@ -179,20 +202,14 @@ class FastLogins:
             return account
         return None
 
-    def _role(self, call: dict[str, object], steps: tuple[str, ...]) -> str | None:
-        """The value of the role the call names, as `SegmentSource` reads it."""
-        value = _at(call, steps)
-        if value is _UNSURE:  # a list on the way: the general reading, which indexes lists
-            value = at_path(call, ".".join(steps))
-        if type(value) is not str or value == "":  # sources.common.first_at skips ""
-            return None
-        role = self._role_cache.get(value, _MISSING)
-        if role is _MISSING:
-            named = role_of(value, self._roles)
-            role = None if named is None else named.value
-            if len(self._role_cache) < _ROLE_CACHE_SIZE:
-                self._role_cache[value] = role
-        return role  # type: ignore[return-value]
+
+def plain_account(value: object) -> str | None:
+    """An account id given as text (no lookup table), as the source reads it; None
+    for anything the source's own code is to decide."""
+    if type(value) is not str:
+        return None
+    account = value.strip()
+    return account if account and len(account) <= MAX_ID else None
 
 
 _UNSURE = object()  # a path that crosses something other than an object

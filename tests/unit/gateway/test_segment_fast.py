@@ -8,6 +8,7 @@ accept the others with the same messages, byte for byte, and the same counts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -17,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.messages import deliver_events
-from gateway.source import Encoded, Unmappable
+from gateway.rejections import InvalidJson
+from gateway.source import Encoded, Mapped, Prepared, Unmappable
 from gateway.sources.common import AccountRule, Accounts
 from gateway.sources.segment import SegmentConfig, SegmentSource
 from models.events import Role
@@ -132,16 +134,19 @@ def calls(draw: st.DrawFn) -> object:
 
 
 def outcome(source: SegmentSource, document: object, fast: bool) -> tuple[object, ...]:
+    if fast:
+        return answer(lambda: source.map_encoded(document, RECEIVED))
+    return answer(lambda: source.map(document, RECEIVED))
+
+
+def answer(mapping: Callable[[], Mapped | Prepared]) -> tuple[object, ...]:
+    """What the gateway makes of a request `mapping` maps: a refusal and its message,
+    or the messages it produces and its counts."""
     try:
-        if fast:
-            prepared = source.map_encoded(document, RECEIVED)
-            events, ignored = prepared.events, prepared.ignored
-        else:
-            mapped = source.map(document, RECEIVED)
-            events, ignored = list(mapped.events), mapped.ignored
-    except Unmappable as exc:
+        mapped = mapping()
+    except (Unmappable, InvalidJson) as exc:
         return ("refused", str(exc))
-    delivery = deliver_events(events, ignored)
+    delivery = deliver_events(mapped.events, mapped.ignored)
     messages = [(m.topic, m.key, m.value) for m in delivery.messages]
     return ("accepted", messages, dict(delivery.events), delivery.ignored)
 
