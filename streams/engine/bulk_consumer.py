@@ -136,17 +136,11 @@ class BulkDeliveryConsumer(ConsumerInternals):
 
         The flow stops first, and stays stopped: whoever seeks resumes it once
         done (Faust's recovery right after, a rebalance when it completes).
-        Faust's recovery resumes the input partitions, with the flow running
-        since the changelog replay, and then seeks them; a fetch taken before
-        a seek and delivered after it moved the read offset past the messages
-        the seek was to deliver again, which the fetch loop then skipped as
-        delivered already. Nothing processed or acked them, so their partition
-        never committed again: lag that never shrank, with nothing logged.
-        Stopped, the fetch loop drops what it holds, takes nothing new, and a
-        fetch already taken is dropped and fetched again. A seek back of the
-        fetch loop's own (`_fetch_dropped_again`) under way finishes first: it
-        seeks where it found the consumer before, and after these seeks would
-        move a partition past messages never processed.
+        Faust's recovery resumes the flow before it seeks; a fetch taken
+        before the seek and delivered after it would move the read offset
+        past the messages the seek is to deliver again, skipped then as
+        delivered, and their partition would never commit again. A seek back
+        of the fetch loop's own (`_fetch_dropped_again`) finishes first.
         """
         self.stop_flow()
         async with self.seeking:
@@ -363,6 +357,20 @@ class BulkDeliveryConsumer(ConsumerInternals):
                             guard.refetch[tp],
                         )
                         continue  # nothing of it delivered: the fetch loop seeks back first
+                    if (
+                        first is not None
+                        and read is not None
+                        and not guard.continues(tp, read + 1, first)
+                    ):
+                        log.info(
+                            "%s[%d]: delivery starts at %d, past %d where the last one ended; "
+                            "fetching it again from there",
+                            tp.topic,
+                            tp.partition,
+                            first,
+                            read + 1,
+                        )
+                        continue
                 since_yield = 0
                 for index, message in enumerate(messages):
                     offset = message.offset

@@ -22,6 +22,11 @@ delivering them, and the next delivery starts further on (seen: offsets
 as a gap). Such a delivery is refused, and the partition fetched again from
 where it was positioned, once: offsets still missing then do not exist (a
 compacted topic, transaction markers), and the delivery is taken.
+
+So is every later delivery that starts past where the one before it ended.
+Records can be taken off the consumer and never reach the fetch loop: seen
+with two workers starting together, offsets 874-1728 of a partition taken
+between two deliveries (0-873, then 1729 on), and committed as a gap.
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ class CommitGuard:
         # The last offset committed per partition: everything below it is done,
         # so no base goes below it.
         self.done: dict[TP, int] = {}
+        # Per partition, the offset it was fetched again from because a delivery
+        # started past the one before's end.
+        self.gap_checked: dict[TP, int] = {}
 
     def delivered(self, tp: TP, offset: int) -> bool:
         """`offset` is the first of a delivery of `tp`'s messages, in offset order:
@@ -69,6 +77,21 @@ class CommitGuard:
         elif tp not in self.base:
             self.base[tp] = max(offset, self.done.get(tp, offset))
         return True
+
+    def continues(self, tp: TP, expected: int, first: int) -> bool:
+        """A delivery of `tp` starts at `first`, where the one before it ended at
+        `expected` - 1: whether to deliver it. False when it starts past
+        `expected`, the first time: the offsets between were taken from the
+        consumer and never delivered, and are fetched again before anything
+        past them commits. The second time they are known not to exist."""
+        if first <= expected:
+            return True
+        if self.gap_checked.get(tp) == expected:
+            del self.gap_checked[tp]
+            return True
+        self.gap_checked[tp] = expected
+        self.dropped(tp, expected)
+        return False
 
     def repositioned(self, offsets: Mapping[TP, int | None]) -> None:
         """The consumer was sought to these offsets (None: not known): what it

@@ -103,3 +103,31 @@ async def test_gaps_below_the_offset_sought_to_still_count() -> None:
     instance.gaps[LOGINS0] = IntervalTree.from_tuples([(3, 5), (10, 21)])
     instance.forget_gaps_from(LOGINS0, 15)
     assert sorted((gap.begin, gap.end) for gap in instance.gaps[LOGINS0]) == [(3, 5), (10, 15)]
+
+
+async def test_a_delivery_starting_past_where_the_last_ended_is_fetched_again_first() -> None:
+    instance, handed, _ = consumer({"logins"}, {})
+    await instance._deliver(fetch(*(message("logins", 1, offset) for offset in range(874))))
+    # Offsets 874-1728 were taken off the consumer and never reached the fetch loop.
+    later = [message("logins", 1, offset) for offset in range(1729, 1789)]
+    await instance._deliver(fetch(*later))
+    assert [len(each) for each in handed] == [874], "nothing past the missing offsets"
+    assert instance.guard.refetch == {LOGINS1: 874}
+    assert not instance.guard.allows(LOGINS1, 0), "nothing commits before they are fetched again"
+
+
+async def test_offsets_still_missing_when_fetched_again_are_taken_as_a_gap() -> None:
+    instance, handed, _ = consumer({"logins"}, {LOGINS1: 9})
+    gaps: list[tuple[int, int]] = []
+
+    async def add_gap(tp: TP, offset_from: int, offset_to: int) -> None:
+        gaps.append((offset_from, offset_to))
+
+    instance.add_gap = add_gap
+    after_markers = [message("logins", 1, offset) for offset in (12, 13)]
+    await instance._deliver(fetch(*after_markers))
+    assert handed == [] and instance.guard.refetch == {LOGINS1: 10}
+    del instance.guard.refetch[LOGINS1]  # sought back to 10: offsets 10-11 do not exist
+    await instance._deliver(fetch(*after_markers))
+    assert [[each.offset for each in piece] for piece in handed] == [[12, 13]]
+    assert gaps == [(10, 12)], "Faust's books get the gap"
