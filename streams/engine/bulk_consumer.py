@@ -331,12 +331,12 @@ class BulkDeliveryConsumer(ConsumerInternals):
         bulk_topics, handler = self.bulk.topics, self.bulk.handler
         guard = self.guard
         bulk: list[Message] = []
-        # The partition under way: current[untouched:] is neither handed over nor in `bulk`.
+        # The partition under way. Its messages past its read offset are neither
+        # handed over nor in `bulk`: the offset moves only once they are.
         current: list[Message] = []
-        untouched = 0
         try:
             async for tp, messages in fetched:
-                current, untouched = messages, 0
+                current = messages
                 gaps_count = acks_enabled_for(tp.topic)
                 in_bulk = handler is not None and tp.topic in bulk_topics
                 if self.commit_every is not None and self.n_acked >= self.commit_every:
@@ -347,49 +347,34 @@ class BulkDeliveryConsumer(ConsumerInternals):
                     first = next(
                         (m.offset for m in messages if read is None or m.offset >= read), None
                     )
-                    if first is not None and not guard.delivered(tp, first):
+                    # `read` is the last offset delivered, unless the partition
+                    # was just positioned, which the guard knows.
+                    if first is not None and not guard.delivered(tp, first, read):
                         log.info(
-                            "%s[%d]: delivery starts at %d, past where it was positioned; "
-                            "fetching it again from %d",
+                            "%s[%d]: delivery starts at %d, past where it was positioned "
+                            "or the last delivery ended; fetching it again from %d",
                             tp.topic,
                             tp.partition,
                             first,
                             guard.refetch[tp],
                         )
                         continue  # nothing of it delivered: the fetch loop seeks back first
-                    if (
-                        first is not None
-                        and read is not None
-                        and not guard.continues(tp, read + 1, first)
-                    ):
-                        log.info(
-                            "%s[%d]: delivery starts at %d, past %d where the last one ended; "
-                            "fetching it again from there",
-                            tp.topic,
-                            tp.partition,
-                            first,
-                            read + 1,
-                        )
-                        continue
                 since_yield = 0
-                for index, message in enumerate(messages):
+                for message in messages:
                     offset = message.offset
                     if read is not None and offset < read:
-                        untouched = index + 1
                         continue  # already delivered before a seek back
                     # Not `if read`: after offset 0, a gap is a gap too.
                     if read is not None and offset - read > 1 and gaps_count:
                         await self.add_gap(tp, read + 1, offset)
                     if in_bulk:
                         bulk.append(message)
-                        untouched = index + 1
                         if len(bulk) >= BULK_SLICE:
                             read_offsets[tp] = offset
                             await handler(bulk)  # type: ignore[misc]
                             bulk = []
                     else:
                         await callback(message)
-                        untouched = index + 1
                         since_yield += 1
                         if since_yield > YIELD_EVERY:
                             await asyncio.sleep(0)
@@ -401,7 +386,10 @@ class BulkDeliveryConsumer(ConsumerInternals):
                 await handler(bulk)
                 bulk = []
         except BaseException:
-            undelivered = [*bulk, *current[untouched:]]
+            undelivered = bulk
+            if current:
+                reached = read_offsets[current[0].tp]
+                undelivered += [m for m in current if reached is None or m.offset > reached]
             if undelivered:
                 log.info(
                     "delivery abandoned: %d fetched messages not handed over, to fetch again",

@@ -51,22 +51,20 @@ class CommitGuard:
         # The last offset committed per partition: everything below it is done,
         # so no base goes below it.
         self.done: dict[TP, int] = {}
-        # Per partition, the offset it was fetched again from because a delivery
-        # started past the one before's end.
-        self.gap_checked: dict[TP, int] = {}
 
-    def delivered(self, tp: TP, offset: int) -> bool:
-        """`offset` is the first of a delivery of `tp`'s messages, in offset order:
-        whether to deliver it. False when it starts past the offset `tp` was just
-        positioned at, the first time: the partition is then to be fetched again
-        from there, and commits nothing past it until it has been."""
+    def delivered(self, tp: TP, offset: int, last: int | None = None) -> bool:
+        """`offset` is the first of a delivery of `tp`'s messages, in offset order,
+        and `last` the last offset delivered before it (None: not known): whether
+        to deliver it. False when it starts past the offset `tp` was just
+        positioned at, or past `last` + 1, the first time: the partition is
+        then to be fetched again from there, and commits nothing past it until
+        it has been. The delivery after that is the first after a positioning:
+        past it again, the offsets between do not exist, and it is taken."""
         if tp in self.positioned:
             at = self.positioned.pop(tp)
             if at is not None and offset > at and self.verified.get(tp) != at:
-                self.verified[tp] = at
+                self._fetch_again_from(tp, at)
                 self.base[tp] = max(at, self.done.get(tp, at))
-                self.dropped(tp, at)
-                self.positioned[tp] = at  # the next delivery is the first again
                 return False
             self.verified.pop(tp, None)
             # A seek back to messages dropped earlier can start below an offset
@@ -74,24 +72,19 @@ class CommitGuard:
             # what lies below the commit is done, and holding the base there
             # would refuse every later commit.
             self.base[tp] = max(offset, self.done.get(tp, offset))
+        elif last is not None and offset > last + 1:
+            self._fetch_again_from(tp, last + 1)
+            return False
         elif tp not in self.base:
             self.base[tp] = max(offset, self.done.get(tp, offset))
         return True
 
-    def continues(self, tp: TP, expected: int, first: int) -> bool:
-        """A delivery of `tp` starts at `first`, where the one before it ended at
-        `expected` - 1: whether to deliver it. False when it starts past
-        `expected`, the first time: the offsets between were taken from the
-        consumer and never delivered, and are fetched again before anything
-        past them commits. The second time they are known not to exist."""
-        if first <= expected:
-            return True
-        if self.gap_checked.get(tp) == expected:
-            del self.gap_checked[tp]
-            return True
-        self.gap_checked[tp] = expected
-        self.dropped(tp, expected)
-        return False
+    def _fetch_again_from(self, tp: TP, at: int) -> None:
+        """Refuse a delivery of `tp`: fetch it again from `at`, and take the next
+        delivery as the first after a positioning at `at`, already looked at."""
+        self.verified[tp] = at
+        self.dropped(tp, at)
+        self.positioned[tp] = at
 
     def repositioned(self, offsets: Mapping[TP, int | None]) -> None:
         """The consumer was sought to these offsets (None: not known): what it

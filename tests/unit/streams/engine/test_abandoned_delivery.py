@@ -131,3 +131,23 @@ async def test_offsets_still_missing_when_fetched_again_are_taken_as_a_gap() -> 
     await instance._deliver(fetch(*after_markers))
     assert [[each.offset for each in piece] for piece in handed] == [[12, 13]]
     assert gaps == [(10, 12)], "Faust's books get the gap"
+
+
+async def test_a_real_gap_found_past_the_last_delivery_costs_one_fetch_again() -> None:
+    instance, handed, _ = consumer({"logins"}, {LOGINS1: 9})
+    gaps: list[tuple[int, int]] = []
+
+    async def add_gap(tp: TP, offset_from: int, offset_to: int) -> None:
+        gaps.append((offset_from, offset_to))
+
+    instance.add_gap = add_gap
+    after_compaction = [message("logins", 1, offset) for offset in (40, 41)]
+    await instance._deliver(fetch(*after_compaction))
+    assert handed == [] and instance.guard.refetch == {LOGINS1: 10}
+    # The fetch loop seeks back to 10, as `seek` does: Faust reads on from there.
+    del instance.guard.refetch[LOGINS1]
+    instance.read_offsets[LOGINS1] = 10
+    instance.guard.repositioned({LOGINS1: 10})
+    await instance._deliver(fetch(*after_compaction))
+    assert [[each.offset for each in piece] for piece in handed] == [[40, 41]]
+    assert instance.guard.refetch == {}, "offsets 10-39 do not exist: taken once seen again"
