@@ -64,13 +64,14 @@ class SegmentBodies:
         self._ignored_kinds = ignored_kinds
         # gc=False: decoded JSON holds no reference cycles, and untracked structs
         # spare the cyclic collector a hundred objects a call.
-        call_type = msgspec.defstruct("SegmentCall", _fields("SegmentCall", trie), gc=False)
+        fields = _fields("SegmentCall", trie)
+        call_type = msgspec.defstruct("SegmentCall", fields, gc=False)
         # The body: one call, or a batch of calls; `batch` comes last, so a
         # call's fields have the same attribute names on both.
         batch = list[call_type] | None | msgspec.UnsetType  # type: ignore[valid-type]
         body_type = msgspec.defstruct(
             "SegmentBody",
-            [*_fields("SegmentCall", trie), ("batch", batch, msgspec.UNSET)],
+            [*fields, ("batch", batch, msgspec.UNSET)],
             gc=False,
         )
         self._decoder = msgspec.json.Decoder(body_type)
