@@ -105,6 +105,17 @@ async def test_gaps_below_the_offset_sought_to_still_count() -> None:
     assert sorted((gap.begin, gap.end) for gap in instance.gaps[LOGINS0]) == [(3, 5), (10, 15)]
 
 
+def noting_gaps(instance: Any) -> list[tuple[int, int]]:
+    """The gaps the consumer notes in Faust's books, in a list instead."""
+    gaps: list[tuple[int, int]] = []
+
+    async def add_gap(tp: TP, offset_from: int, offset_to: int) -> None:
+        gaps.append((offset_from, offset_to))
+
+    instance.add_gap = add_gap
+    return gaps
+
+
 async def test_a_delivery_starting_past_where_the_last_ended_is_fetched_again_first() -> None:
     instance, handed, _ = consumer({"logins"}, {})
     await instance._deliver(fetch(*(message("logins", 1, offset) for offset in range(874))))
@@ -118,12 +129,7 @@ async def test_a_delivery_starting_past_where_the_last_ended_is_fetched_again_fi
 
 async def test_offsets_still_missing_when_fetched_again_are_taken_as_a_gap() -> None:
     instance, handed, _ = consumer({"logins"}, {LOGINS1: 9})
-    gaps: list[tuple[int, int]] = []
-
-    async def add_gap(tp: TP, offset_from: int, offset_to: int) -> None:
-        gaps.append((offset_from, offset_to))
-
-    instance.add_gap = add_gap
+    gaps = noting_gaps(instance)
     after_markers = [message("logins", 1, offset) for offset in (12, 13)]
     await instance._deliver(fetch(*after_markers))
     assert handed == [] and instance.guard.refetch == {LOGINS1: 10}
@@ -135,12 +141,7 @@ async def test_offsets_still_missing_when_fetched_again_are_taken_as_a_gap() -> 
 
 async def test_a_real_gap_found_past_the_last_delivery_costs_one_fetch_again() -> None:
     instance, handed, _ = consumer({"logins"}, {LOGINS1: 9})
-    gaps: list[tuple[int, int]] = []
-
-    async def add_gap(tp: TP, offset_from: int, offset_to: int) -> None:
-        gaps.append((offset_from, offset_to))
-
-    instance.add_gap = add_gap
+    noting_gaps(instance)
     after_compaction = [message("logins", 1, offset) for offset in (40, 41)]
     await instance._deliver(fetch(*after_compaction))
     assert handed == [] and instance.guard.refetch == {LOGINS1: 10}
