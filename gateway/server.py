@@ -106,8 +106,8 @@ class Gateway:
         self._mappers: dict[str, Callable[[object, datetime], Mapped | Prepared]] = {
             name: getattr(source, "map_encoded", source.map) for name, source in sources.items()
         }
-        # And straight from the body's bytes, where a source can (None: parse it).
-        self._body_mappers: dict[str, Callable[[bytes, datetime], Prepared | None]] = {
+        # And straight from the body's bytes to messages, where a source can (None: parse it).
+        self._body_mappers: dict[str, Callable[[bytes, datetime], Delivery | None]] = {
             name: source.map_body for name, source in sources.items() if hasattr(source, "map_body")
         }
         metrics.kafka_up.set_function(lambda: 0.0 if link.unready_reason() else 1.0)
@@ -244,10 +244,11 @@ class Gateway:
         source.verify(request.headers, body, self.clock())
         now = datetime.now(UTC)
         map_body = self._body_mappers.get(name)
-        mapped: Mapped | Prepared | None = None if map_body is None else map_body(body, now)
-        if mapped is None:
+        delivery = None if map_body is None else map_body(body, now)
+        if delivery is None:
             mapped = self._mappers[name](parse_json(body), now)
-        return await self._deliver(name, deliver_events(mapped.events, mapped.ignored))
+            delivery = deliver_events(mapped.events, mapped.ignored)
+        return await self._deliver(name, delivery)
 
     async def _own_events(self, request: web.Request) -> web.StreamResponse:
         topic = request.match_info["topic"]

@@ -31,6 +31,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from gateway.messages import Delivery
 from gateway.signatures import verify_segment
 from gateway.source import Encoded, Mapped, Outgoing, Prepared, Unmappable
 from gateway.sources.common import (
@@ -183,9 +184,10 @@ class SegmentSource:
                 events.append(outgoing)
         return Prepared(events, ignored)
 
-    def map_body(self, body: bytes, received_at: datetime) -> Prepared | None:
-        """`map_encoded` of the parsed body, straight from its bytes, for the bodies the
-        body path is sure of (gateway.sources.segment_body); None for the others."""
+    def map_body(self, body: bytes, received_at: datetime) -> Delivery | None:
+        """The messages `map_encoded` of the parsed body gives, straight from its bytes,
+        for the bodies the body path is sure of (gateway.sources.segment_body); None
+        for the others."""
         return None if self._bodies is None else self._bodies.map(body)
 
     def _calls(self, document: object) -> tuple[list[object], bool]:

@@ -7,8 +7,10 @@ Parsing all of it with orjson into dicts and freeing them again was a third
 of the gateway's time on such a request. Here msgspec decodes the body into
 structs that hold only the fields a login is made of (the call's type,
 event, name, user, message id and time, the account and role paths of the
-configuration, a page's `properties.name`), skipping the rest, and
-`FastLogins.login` encodes each login as the model would.
+configuration, a page's `properties.name`), skipping the rest. Each call's
+login is checked by `FastLogins.record`, and each account's logins are
+encoded at once, as the batch envelope `gateway.messages.deliver_events`
+would make of them: the body path hands over the request's messages.
 
 Like `segment_fast`, it only ever accepts: a body it is not sure of gives
 None, and the gateway then parses it with orjson and maps it with the
@@ -32,9 +34,10 @@ from typing import Any
 
 import msgspec
 
-from gateway.source import Encoded, Outgoing, Prepared
-from gateway.sources.segment_fast import FastLogins, plain_account
+from gateway.messages import Delivery, Message
+from gateway.sources.segment_fast import LOGINS, FastLogins, LoginRecord, plain_account
 from models.events import MAX_BATCH_EVENTS
+from models.validation import MAX_MESSAGE_BYTES
 
 # The call fields read at the top of every call, in this order.
 _TOP = ("type", "event", "name", "userId", "messageId", "timestamp")
@@ -102,7 +105,9 @@ class SegmentBodies:
             return None  # one path ends where another goes on: the general reading
         return cls(fast, trie, account, role, track_events, pages, ignored_kinds)
 
-    def map(self, body: bytes) -> Prepared | None:
+    def map(self, body: bytes) -> Delivery | None:
+        """The messages of `body`'s logins, one envelope per account in the order the
+        accounts came; None where the source's own code is to decide."""
         if not body.isascii():
             try:
                 body.decode("utf-8")  # orjson refuses what is not UTF-8 anywhere
@@ -119,9 +124,9 @@ class SegmentBodies:
             return None
         else:
             calls = batch
-        events: list[Outgoing | Encoded] = []
+        accounts: dict[str, list[LoginRecord]] = {}
         ignored = 0
-        top, login, fast = self._top, self._fast.login, self._fast
+        top, record, fast = self._top, self._fast.record, self._fast
         for call in calls:
             kind, event, name, user, message, moment = top(call)
             feature: object
@@ -150,11 +155,30 @@ class SegmentBodies:
             if account is None:
                 return None
             role = None if self._role is None else fast.named_role(self._role(call))
-            encoded = login(kind, feature, user, message, moment, account, role)
-            if encoded is None:
+            login = record(kind, feature, user, message, moment, account, role)
+            if login is None:
                 return None
-            events.append(encoded)
-        return Prepared(events, ignored)
+            logins = accounts.get(account)
+            if logins is None:
+                accounts[account] = [login]
+            else:
+                logins.append(login)
+        return _delivery(accounts, len(calls) - ignored, ignored)
+
+
+def _delivery(accounts: dict[str, list[LoginRecord]], count: int, ignored: int) -> Delivery | None:
+    """An envelope of each account's logins; None where one will not fit a message
+    (deliver_events splits it) or holds text the model refuses."""
+    messages = []
+    try:
+        for account, logins in accounts.items():
+            value = LOGINS.encode(logins)
+            if len(value) > MAX_MESSAGE_BYTES:
+                return None
+            messages.append(Message("logins", account.encode(), value))
+    except UnicodeEncodeError:
+        return None
+    return Delivery(messages, {"logins": count} if count else {}, ignored)
 
 
 def _trie(paths: list[tuple[str, ...]]) -> _Trie | None:

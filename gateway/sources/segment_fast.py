@@ -3,10 +3,12 @@
 Most of what a Segment webhook carries is track and page calls, each a login.
 `SegmentSource.map` checks a call and builds its `LoginEvent` (pydantic), which
 `gateway.messages` then encodes; for a batch of a hundred calls that is most of
-the gateway's time. `FastLogins.encode` takes the same decisions in plain
-Python over the parsed dict and encodes the event's fields with orjson, giving
-the bytes the model gives (`model_dump_json(exclude_none=True)`: same fields,
-same order, same formats). It only ever *accepts*: a call it is not sure of —
+the gateway's time. `FastLogins.record` takes the same decisions in plain
+Python and keeps the login's fields in a `LoginRecord`, which msgspec encodes
+to the bytes the model gives (`model_dump_json(exclude_none=True)`: same
+fields, same order, same formats). `FastLogins.encode` does that for a call
+parsed as a dict; `gateway.sources.segment_body` for the calls of a body it
+decoded itself. It only ever *accepts*: a call it is not sure of —
 any other call type, a field of an unexpected type, a value out of the model's
 bounds, a call the source would ignore or refuse — it hands back to
 `SegmentSource.map`'s own code, which then decides, refusing with the usual
@@ -20,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-import orjson
+import msgspec
 
 from gateway.source import Encoded
 from gateway.sources.common import MAX_ID, Accounts, at_path, event_id, role_of
@@ -32,6 +34,23 @@ _ROLE_CACHE_SIZE = 1024
 _Z = "Z"
 _UTC_OFFSET = "+00:00"
 _PAGE_NAME = ("properties", "name")
+
+
+class LoginRecord(msgspec.Struct, omit_defaults=True, gc=False):
+    """A login's fields in `LoginEvent`'s order, checked as the model checks them;
+    msgspec encodes it as the model does with exclude_none (the defaults left out)."""
+
+    event_id: str
+    account_id: str
+    occurred_at: datetime
+    user_id: str
+    role: str | None = None
+    feature: str | None = None
+
+
+# Encodes a LoginRecord, or a list of them as a batch envelope; raises
+# UnicodeEncodeError on text the model refuses (lone surrogates).
+LOGINS = msgspec.json.Encoder()
 
 
 class FastLogins:
@@ -88,7 +107,7 @@ class FastLogins:
             account = self._account(call)
         if account is None:
             return None
-        return self.login(
+        record = self.record(
             kind,
             feature,
             call.get("userId"),
@@ -97,8 +116,14 @@ class FastLogins:
             account,
             self._call_role(call, node),
         )
+        if record is None:
+            return None
+        try:
+            return Encoded("logins", account, LOGINS.encode(record))
+        except UnicodeEncodeError:
+            return None
 
-    def login(
+    def record(
         self,
         kind: str,
         feature: object,
@@ -107,9 +132,9 @@ class FastLogins:
         moment: object,
         account: str,
         role: str | None,
-    ) -> Encoded | None:
+    ) -> LoginRecord | None:
         """The login of a track or page call whose account and role (its value) are
-        known already, encoded; None where the source's own code is to decide."""
+        known already; None where the source's own code is to decide."""
         if type(user) is not str or type(message) is not str or type(moment) is not str:
             return None
         user = user.strip()
@@ -126,29 +151,24 @@ class FastLogins:
         zone = occurred_at.tzinfo
         if zone is not UTC:
             offset = occurred_at.utcoffset()
-            # orjson writes an offset in whole minutes, pydantic its seconds too.
+            # msgspec writes an offset in whole minutes, pydantic its seconds too.
             if offset is None or offset.seconds % 60 or offset.microseconds:
                 return None
         ident = "segment:" + message  # sources.common.event_id, short ids' case
-        fields: dict[str, object] = {
-            "event_id": ident if len(ident) <= MAX_ID else event_id("segment", message),
-            "account_id": account,
-            "occurred_at": occurred_at,
-            "user_id": user,
-        }
-        if role is not None:
-            fields["role"] = role
+        if len(ident) > MAX_ID:
+            ident = event_id("segment", message)
         if type(feature) is str:
             feature = feature.strip()
             if feature:
-                fields["feature"] = feature if len(feature) <= MAX_ID else feature[:MAX_ID]
+                if len(feature) > MAX_ID:
+                    feature = feature[:MAX_ID]
             elif kind == "track":
                 return None  # the source refuses a track call without its event name
-        try:
-            value = orjson.dumps(fields, option=orjson.OPT_UTC_Z)
-        except orjson.JSONEncodeError:  # text the model refuses (lone surrogates)
-            return None
-        return Encoded("logins", account, value)
+            else:
+                feature = None
+        else:
+            feature = None
+        return LoginRecord(ident, account, occurred_at, user, role, feature)
 
     def named_role(self, value: object) -> str | None:
         """The value of the role `value` (read at the role path) names, as the source reads it."""

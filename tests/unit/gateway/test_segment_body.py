@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.intake import parse_json
+from gateway.messages import Delivery
 from gateway.rejections import InvalidJson
-from gateway.source import Prepared
 from gateway.sources.common import AccountRule, Accounts
 from gateway.sources.segment import SegmentConfig, SegmentSource
 from tests.unit.gateway.support import RECEIVED
@@ -46,7 +46,14 @@ def test_bodies_are_mapped_as_the_models_map_them(
     assert as_gateway_maps(source, body) == outcome(source, orjson.loads(body), fast=False)
 
 
-def taken(body: bytes, config: str = "default") -> Prepared | None:
+def escaped_call(n: int) -> dict[str, object]:
+    """A call whose text is control characters, each written as six bytes: 6,000
+    logins of one account come to over 8 MiB, a message's limit."""
+    text = "\x01" * 120
+    return call(event=text, userId=text, messageId=f"m{n}{text}")
+
+
+def taken(body: bytes, config: str = "default") -> Delivery | None:
     return SOURCES[config].map_body(body, RECEIVED)
 
 
@@ -80,6 +87,8 @@ def test_the_usual_bodies_take_the_body_path(calls_in_body: list[dict[str, objec
         orjson.dumps({"batch": [call(type="Track")]}),
         orjson.dumps({"batch": None}),
         orjson.dumps({"batch": [call()] * 10_001}),
+        orjson.dumps({"batch": [escaped_call(n) for n in range(6_000)]}),
+        b'{"batch": [' + orjson.dumps(call(userId="?")).replace(b"?", b"\\ud800") + b"]}",
         b'{"batch": [' + orjson.dumps(call(properties={"x": "?"})).replace(b"?", b"\xff") + b"]}",
         b'{"batch": ['
         + orjson.dumps(call(properties={"x": "?"})).replace(b'"?"', b"[" * 5000 + b"]" * 5000)
@@ -94,6 +103,8 @@ def test_the_usual_bodies_take_the_body_path(calls_in_body: list[dict[str, objec
         "a type in capitals",
         "a null batch",
         "too many calls",
+        "an account's logins over one message",
+        "a lone surrogate",
         "not UTF-8 where it is not read",
         "nested too deep where it is not read",
         "not JSON",

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.messages import deliver_events
+from gateway.messages import Delivery, deliver_events
 from gateway.rejections import InvalidJson
 from gateway.source import Encoded, Mapped, Prepared, Unmappable
 from gateway.sources.common import AccountRule, Accounts
@@ -139,14 +139,17 @@ def outcome(source: SegmentSource, document: object, fast: bool) -> tuple[object
     return answer(lambda: source.map(document, RECEIVED))
 
 
-def answer(mapping: Callable[[], Mapped | Prepared]) -> tuple[object, ...]:
-    """What the gateway makes of a request `mapping` maps: a refusal and its message,
-    or the messages it produces and its counts."""
+def answer(mapping: Callable[[], Mapped | Prepared | Delivery]) -> tuple[object, ...]:
+    """What the gateway makes of a request `mapping` maps (or gives the messages of):
+    a refusal and its message, or the messages it produces and its counts."""
     try:
         mapped = mapping()
     except (Unmappable, InvalidJson) as exc:
         return ("refused", str(exc))
-    delivery = deliver_events(mapped.events, mapped.ignored)
+    if isinstance(mapped, Delivery):
+        delivery = mapped
+    else:
+        delivery = deliver_events(mapped.events, mapped.ignored)
     messages = [(m.topic, m.key, m.value) for m in delivery.messages]
     return ("accepted", messages, dict(delivery.events), delivery.ignored)
 
