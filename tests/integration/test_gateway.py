@@ -8,8 +8,6 @@ topic prefix of its own; the webhook source is the tests' SignedSource.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -32,6 +30,7 @@ from tests.support.gateway import (
     signed,
     tcp_proxy,
 )
+from tests.support.prometheus import promtool_check_metrics
 from tests.support.servers import free_port
 from tests.support.worker import WorkerProcess, wait_until
 
@@ -92,17 +91,6 @@ async def served(kafka_bootstrap: str) -> AsyncIterator[Served]:
     ):
         await wait_ready(client)
         yield Served(running, client, kafka_bootstrap)
-
-
-def promtool_check_metrics(exposition: str) -> str:
-    """What `promtool check metrics` finds wrong with `exposition` (empty: nothing)."""
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.fail("`promtool` not found: run `make prometheus-tools` (Debian package prometheus)")
-    checked = subprocess.run(
-        [promtool, "check", "metrics"], input=exposition, capture_output=True, text=True, timeout=30
-    )
-    return "" if checked.returncode == 0 else checked.stdout + checked.stderr
 
 
 def recent(minutes: float = 5) -> str:

@@ -11,12 +11,10 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-import shutil
 import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,7 +49,13 @@ from tests.support.grafana import (
     load_dashboards,
 )
 from tests.support.kafka_io import produce
-from tests.support.servers import free_port
+from tests.support.prometheus import (
+    Prometheus,
+    promtool_check_metrics,
+    running_prometheus,
+    tool,
+    wait,
+)
 from tests.support.worker import WorkerProcess, running_worker, worker_env
 
 pytestmark = pytest.mark.integration
@@ -73,13 +77,6 @@ ACCOUNTS = 30
 UNHEALTHY = 10
 
 
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"`{name}` not found: run `make prometheus-tools` (Debian package prometheus)")
-    return path
-
-
 def test_rules_and_config_pass_promtool() -> None:
     promtool = tool("promtool")
     rule_files = sorted((PROMETHEUS_DIR / "rules").glob("*.rules.yml"))
@@ -94,26 +91,6 @@ def test_rules_and_config_pass_promtool() -> None:
 
 
 # --- servers ------------------------------------------------------------------------------
-
-
-@dataclass
-class Prometheus:
-    url: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def query_range(self, expr: str, start: float, end: float) -> list[dict[str, Any]]:
-        params = {"query": expr, "start": start, "end": end, "step": 1}
-        return self._api("query_range", params)
-
-    def query(self, expr: str) -> list[dict[str, Any]]:
-        return self._api("query", {"query": expr})
-
-    def _api(self, endpoint: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        answer = httpx.get(f"{self.url}/api/v1/{endpoint}", params=params, timeout=10).json()
-        assert answer["status"] == "success", f"{params['query']}: {answer}"
-        result: list[dict[str, Any]] = answer["data"]["result"]
-        return result
 
 
 @pytest.fixture(scope="module")
@@ -157,60 +134,8 @@ def prometheus(
     observed_worker: WorkerProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Prometheus]:
     folder = tmp_path_factory.mktemp("prometheus")
-    config = {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(RULES)],
-        "scrape_configs": [
-            {
-                "job_name": "healthscore",
-                "static_configs": [{"targets": [f"127.0.0.1:{observed_worker.port}"]}],
-            }
-        ],
-    }
-    config_path = folder / "prometheus.yml"
-    config_path.write_text(yaml.safe_dump(config))
-    port = free_port()
-    log_path = folder / "prometheus.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                tool("prometheus"),
-                f"--config.file={config_path}",
-                f"--storage.tsdb.path={folder / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--log.level=warn",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = Prometheus(f"http://127.0.0.1:{port}", process, log_path)
-    try:
-        wait(lambda: _ready(server), 30, f"Prometheus not ready:\n{log_path.read_text()}")
+    with running_prometheus(folder, [RULES], [f"127.0.0.1:{observed_worker.port}"]) as server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _ready(server: Prometheus) -> bool:
-    if server.process.poll() is not None:
-        raise RuntimeError(f"prometheus exited:\n{server.log_path.read_text()}")
-    try:
-        return httpx.get(f"{server.url}/-/ready", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def wait(condition: Any, within: float, message: str) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(message)
-        time.sleep(0.3)
 
 
 async def wait_async(condition: Any, within: float, message: str, worker: WorkerProcess) -> None:
@@ -368,14 +293,7 @@ def test_worker_metrics_pass_promtool_check_metrics(
 ) -> None:
     exposition = httpx.get(f"{observed_worker.url}/metrics").text
     assert "healthscore_dlq_messages_total{" in exposition
-    done = subprocess.run(
-        [tool("promtool"), "check", "metrics"],
-        input=exposition,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert promtool_check_metrics(exposition) == ""
 
 
 def test_prometheus_loads_the_rules_and_no_service_alert_fires(
