@@ -35,13 +35,18 @@ from typing import Any
 import msgspec
 
 from gateway.messages import Delivery, Message
-from gateway.sources.segment_fast import LOGINS, FastLogins, LoginRecord, plain_account
+from gateway.sources.segment_fast import (
+    LOGINS,
+    PAGE_NAME,
+    FastLogins,
+    LoginRecord,
+    plain_account,
+)
 from models.events import MAX_BATCH_EVENTS
 from models.validation import MAX_MESSAGE_BYTES
 
 # The call fields read at the top of every call, in this order.
 _TOP = ("type", "event", "name", "userId", "messageId", "timestamp")
-_PAGE_NAME = ("properties", "name")
 
 # A trie of JSON paths: each key maps to its children, or to None for a leaf.
 _Trie = dict[str, Any]
@@ -80,7 +85,7 @@ class SegmentBodies:
         self._decoder = msgspec.json.Decoder(body_type)
         self._top = attrgetter(*(f"f{list(trie).index(name)}" for name in _TOP))
         self._account = _getter(trie, account)
-        self._page_name = _getter(trie, _PAGE_NAME)
+        self._page_name = _getter(trie, PAGE_NAME)
         self._role = _getter(trie, role) if role is not None else None
 
     @classmethod
@@ -99,7 +104,7 @@ class SegmentBodies:
         if len(account) != 2 or table is not None:
             return None
         role = tuple(role_path.split(".")) if role_path is not None else None
-        paths = [(name,) for name in _TOP] + [account, _PAGE_NAME] + ([role] if role else [])
+        paths = [(name,) for name in _TOP] + [account, PAGE_NAME] + ([role] if role else [])
         trie = _trie(paths)
         if trie is None or "batch" in trie:
             return None  # one path ends where another goes on: the general reading

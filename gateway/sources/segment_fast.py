@@ -33,7 +33,8 @@ _ROLE_CACHE_SIZE = 1024
 # fromisoformat reads "Z" only from Python 3.11; sources.common.timestamp rewrites it.
 _Z = "Z"
 _UTC_OFFSET = "+00:00"
-_PAGE_NAME = ("properties", "name")
+# Where a page call without a name has one.
+PAGE_NAME = ("properties", "name")
 
 
 class LoginRecord(msgspec.Struct, omit_defaults=True, gc=False):
@@ -93,7 +94,7 @@ class FastLogins:
                 return None
         elif kind == "page" and self._pages:
             # A list or text on the way is nothing here, as in sources.common.at_path.
-            feature = call.get("name") or _at(call, _PAGE_NAME)
+            feature = call.get("name") or _at(call, PAGE_NAME)
         else:
             return None
         context = self._context
@@ -158,14 +159,9 @@ class FastLogins:
         if len(ident) > MAX_ID:
             ident = event_id("segment", message)
         if type(feature) is str:
-            feature = feature.strip()
-            if feature:
-                if len(feature) > MAX_ID:
-                    feature = feature[:MAX_ID]
-            elif kind == "track":
+            feature = feature.strip()[:MAX_ID] or None
+            if feature is None and kind == "track":
                 return None  # the source refuses a track call without its event name
-            else:
-                feature = None
         else:
             feature = None
         return LoginRecord(ident, account, occurred_at, user, role, feature)
