@@ -1,6 +1,7 @@
 """Plumbing under Faust's consumer and producer, with no knowledge of health scores.
 
-A fetch handed to the agent whole (`bulk_consumer`), batches gathered across
+A fetch handed to the agent whole (`bulk_consumer`), and fetched again when
+the flow stops while the consumer thread takes it (`abandoned_fetch`), batches gathered across
 partitions (`gathering`), acks and the commits they allow (`acks`, `alert_acks`,
 `commit_guard`), writes sent as one record batch per partition (`record_batches`),
 partitions that are never fetched (`fetch_watch`), whether the agent keeps up

@@ -31,10 +31,11 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from typing import Any
 
 from aiokafka.errors import IllegalStateError
-from faust.exceptions import ProducerSendError
+from faust.exceptions import ConsumerNotStarted, ProducerSendError
 from faust.types import TP, Message
 from mode.utils.futures import notify
 
+from streams.engine.abandoned_fetch import outlive, still_to_process
 from streams.engine.commit_guard import CommitGuard
 from streams.engine.faust_internals import CONSUMER_FETCHING, ConsumerInternals, ack_lock, stop_test
 
@@ -233,11 +234,37 @@ class BulkDeliveryConsumer(ConsumerInternals):
         done: bool = await self.commit_offsets(offsets, start_new_transaction=start_new_transaction)
         return done
 
+    async def fetch_records(self, active_partitions: set[TP] | None, wait_seconds: float) -> Any:
+        # The fetch loop is cancelled when the flow stops; the consumer thread's
+        # fetch goes on (streams.engine.abandoned_fetch).
+        fetch = super().fetch_records(active_partitions, wait_seconds)
+        return await outlive(fetch, self._fetched_after_abandon)
+
+    def _fetched_after_abandon(self, records: Any) -> None:
+        try:
+            assigned = self.assignment()
+        except ConsumerNotStarted:
+            return  # stopping
+        pending = still_to_process(records, assigned, self.committed_offsets)
+        if pending:
+            log.info(
+                "a fetch ended after its delivery was abandoned: %d records of %d partitions, "
+                "to fetch again",
+                sum(map(len, pending.values())),
+                len(pending),
+            )
+            self._drop_records(pending)
+
     async def drain_messages(self, fetcher: Any) -> None:
         consumer_should_stop = stop_test(self)
         fetcher_should_stop = stop_test(fetcher)
         try:
             while not (consumer_should_stop() or fetcher_should_stop()):
+                if not self.flow_active:
+                    # Wait for the flow, rather than start fetch after fetch that the
+                    # suspended flow abandons at once.
+                    await self.wait(self.can_resume_flow.wait())
+                    continue
                 self.diag.set_flag(CONSUMER_FETCHING)
                 if self.guard.refetch and self.flow_active and self.app.flow_control.is_active():
                     await self._fetch_dropped_again()

@@ -76,6 +76,12 @@ INTERNALS: tuple[Internal, ...] = (
     # The consumer's fetch loop, replaced to deliver a fetch at a time.
     Internal(CONSUMER, "_drain_messages", f"overridden: {BULK}'s fetch loop", ("fetcher",)),
     Internal(CONSUMER, "_wait_next_records", f"{BULK}: one fetch", ("timeout",)),
+    Internal(
+        "faust.transport.consumer:ThreadDelegateConsumer",
+        "_getmany",
+        f"overridden: {BULK} lets the consumer thread's fetch outlive a stopped flow",
+        ("active_partitions", "timeout"),
+    ),
     Internal("faust.transport.drivers.aiokafka:Consumer", "_to_message", BULK, ("tp", "record")),
     Internal(CONSUMER, "_read_offset", f"{BULK}: the last offset delivered per partition"),
     Internal(CONSUMER, "_add_gap", f"{BULK}: a gap in offsets", ("tp", "offset_from", "offset_to")),
@@ -312,6 +318,13 @@ class ConsumerInternals(faust_aiokafka.Consumer):
         """Commit what `tps` may commit (faust's `_commit_tps`)."""
         done: bool = await super()._commit_tps(tps, start_new_transaction)
         return done
+
+    async def _getmany(self, active_partitions: set[TP] | None, timeout: float) -> Any:  # noqa: ASYNC109 (faust's parameter name)
+        return await self.fetch_records(active_partitions, timeout)
+
+    async def fetch_records(self, active_partitions: set[TP] | None, wait_seconds: float) -> Any:
+        """One fetch of the consumer thread: the records per partition (faust's `_getmany`)."""
+        return await super()._getmany(active_partitions, wait_seconds)
 
     async def _drain_messages(self, fetcher: Any) -> None:
         await self.drain_messages(fetcher)

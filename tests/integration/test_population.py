@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -52,12 +53,18 @@ def logins(account: str, days: int) -> list[tuple[bytes, bytes]]:
 
 
 async def wait_for(
-    what: str, check: Any, workers: list[WorkerProcess], within: float = 90.0
+    what: str | Callable[[], str],
+    check: Any,
+    workers: list[WorkerProcess],
+    within: float = 90.0,
 ) -> None:
+    """Wait until check() holds; `what` may be a callable, so the failure can say
+    what was last observed."""
     deadline = time.monotonic() + within
     while not await check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"{what}\n" + "\n".join(w.tail(20) for w in workers))
+            said = what() if callable(what) else what
+            raise AssertionError(f"{said}\n" + "\n".join(w.tail(20) for w in workers))
         await asyncio.sleep(0.5)
 
 
@@ -70,6 +77,13 @@ async def gauge(worker: WorkerProcess, name: str) -> float:
         for line in text.splitlines()
         if line.startswith((f"{name} ", f"{name}{{"))
     )
+
+
+async def readiness(worker: WorkerProcess) -> tuple[int, str]:
+    """/readyz's status and body: why a worker is not keeping up, if it is not."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        answer = await client.get(f"{worker.url}/readyz")
+    return answer.status_code, answer.text
 
 
 async def population_size(worker: WorkerProcess) -> float:
@@ -113,13 +127,18 @@ async def test_an_account_scored_on_one_worker_is_in_the_population_of_the_other
         await produce(kafka_bootstrap, f"{prefix}logins", [m for a in late for m in logins(a, 10)])
         everyone = len(early) + len(late)
 
+        seen: dict[str, list[Any]] = {}
+
         async def both_have_everyone() -> bool:
-            sizes = [await population_size(w) for w in (first, second)]
-            owned = [await owned_accounts(w) for w in (first, second)]
-            return sizes == [everyone, everyone] and sum(owned) == everyone
+            seen["population"] = [await population_size(w) for w in (first, second)]
+            seen["owned"] = [await owned_accounts(w) for w in (first, second)]
+            seen["ready"] = [await readiness(w) for w in (first, second)]
+            return seen["population"] == [everyone, everyone] and sum(seen["owned"]) == everyone
 
         await wait_for(
-            "the workers' populations did not converge", both_have_everyone, [first, second]
+            lambda: f"the workers' populations did not converge ({everyone} accounts): {seen}",
+            both_have_everyone,
+            [first, second],
         )
         owned = [await owned_accounts(w) for w in (first, second)]
         assert all(0 < n < everyone for n in owned), f"each worker owns a share: {owned}"

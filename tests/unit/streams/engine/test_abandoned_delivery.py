@@ -11,6 +11,7 @@ import pytest
 from faust.types import TP
 from intervaltree import IntervalTree
 
+from streams.engine.abandoned_fetch import outlive, still_to_process
 from streams.engine.bulk_consumer import BULK_SLICE, BulkDeliveryConsumer
 from tests.unit.streams.engine.test_bulk_delivery import (
     ack,
@@ -20,6 +21,7 @@ from tests.unit.streams.engine.test_bulk_delivery import (
     fetching_consumer,
     message,
 )
+from tests.unit.streams.engine.test_commit_guard import Worker
 
 LOGINS0, LOGINS1 = TP("logins", 0), TP("logins", 1)
 
@@ -152,3 +154,75 @@ async def test_a_real_gap_found_past_the_last_delivery_costs_one_fetch_again() -
     await instance._deliver(fetch(*after_compaction))
     assert [[each.offset for each in piece] for piece in handed] == [[40, 41]]
     assert instance.guard.refetch == {}, "offsets 10-39 do not exist: taken once seen again"
+
+
+def consumer_thread_fetch(
+    worker: Any, records: list[int], arrived: asyncio.Event, called: asyncio.Event
+) -> Any:
+    """A fetch of Faust's consumer thread: the caller awaits a promise, while the
+    thread waits for `records` to arrive, takes them off aiokafka (its position
+    moves past them) and settles the promise, unless its caller has left."""
+
+    def getmany(active_partitions: Any, timeout: float) -> asyncio.Future[Any]:
+        promise = asyncio.get_running_loop().create_future()
+
+        async def in_the_thread() -> None:
+            await arrived.wait()
+            worker.position = records[-1] + 1
+            if not promise.cancelled():
+                promise.set_result({LOGINS0: [SimpleNamespace(offset=o) for o in records]})
+
+        worker.threads.append(asyncio.ensure_future(in_the_thread()))
+        called.set()
+        return promise
+
+    return getmany
+
+
+async def test_records_a_fetch_takes_after_the_flow_stopped_are_fetched_again() -> None:
+    """A worker joining: the flow stops (recovery seeks) while the consumer thread
+    waits for records, and the newest records arrive just after: the thread
+    takes them for a fetch loop that is no longer waiting."""
+    worker = Worker()
+    worker.flowing = True
+    worker.threads = []
+    consumer = worker.consumer
+    await worker.fetch(0, 14)
+    assert await worker.commit() == {LOGINS0: 15}
+    arrived, called = asyncio.Event(), asyncio.Event()
+    fetch = consumer_thread_fetch(worker, list(range(15, 55)), arrived, called)
+    consumer.consumer_thread.getmany = fetch
+    fetching = asyncio.ensure_future(consumer.fetch_records({LOGINS0}, 1.0))
+    await called.wait()
+    fetching.cancel()  # the flow stopped: `wait_first` abandons the delivery
+    arrived.set()
+    await asyncio.gather(*worker.threads)
+    await asyncio.sleep(0)
+    assert worker.position == 55, "aiokafka counts them as consumed"
+    assert consumer.guard.refetch == {LOGINS0: 15}
+    assert await worker.commit() == {LOGINS0: 15}, "nothing past them commits meanwhile"
+    await worker.fetch(15, 54)  # the fetch loop seeks back to 15 first
+    assert worker.sought[-1] == (LOGINS0, 15)
+    assert sorted(set(worker.processed)) == list(range(55))
+    assert await worker.commit() == {LOGINS0: 55}
+
+
+async def test_a_fetch_its_caller_still_waits_for_is_returned_as_is() -> None:
+    abandoned: list[Any] = []
+    assert await outlive(asyncio.sleep(0, result={LOGINS0: [1]}), abandoned.append) == {
+        LOGINS0: [1]
+    }
+    assert abandoned == []
+
+
+def test_of_an_abandoned_fetch_only_what_is_assigned_and_not_committed_is_fetched_again() -> None:
+    records = {
+        LOGINS0: [SimpleNamespace(offset=o) for o in range(10, 20)],
+        LOGINS1: [SimpleNamespace(offset=o) for o in range(3)],
+        TP("logins", 2): [SimpleNamespace(offset=o) for o in range(5)],
+    }
+    pending = still_to_process(records, {LOGINS0, TP("logins", 2)}, {LOGINS0: 15})
+    assert {tp: [r.offset for r in rs] for tp, rs in pending.items()} == {
+        LOGINS0: [15, 16, 17, 18, 19],
+        TP("logins", 2): [0, 1, 2, 3, 4],
+    }, "logins[1] was revoked; below 15 is done"
